@@ -1,0 +1,243 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/connection"
+	"github.com/orgsync/orgsync/internal/provider"
+)
+
+// OrgUserReconciler mirrors one upstream user into each OrgUser's status.
+type OrgUserReconciler struct {
+	client.Client
+	// APIReader reads Secrets straight from the API server: the manager keeps no Secret informer.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Providers provider.Registry
+	Pool      *connection.Pool
+	// CredentialChanges carries provider objects whose Secret changed (sent by the provider
+	// reconcilers, which poll the referenced Secrets), so their users retry at once.
+	CredentialChanges <-chan event.GenericEvent
+	// MaxConcurrentReconciles bounds parallel upstream lookups across all providers.
+	MaxConcurrentReconciles int
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+
+	memory userMemory
+}
+
+// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgusers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgusers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgproviders;clusterorgproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgproviders/status;clusterorgproviders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile reads the user upstream and writes status only when the mirror changed.
+func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	user := &identityv1alpha1.OrgUser{}
+	if err := r.Get(ctx, req.NamespacedName, user); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.memory.forget(req.NamespacedName)
+			forgetFreshness(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !user.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	if user.Spec.Suspend {
+		return ctrl.Result{}, r.writeStatus(ctx, user, suspendedStatus(&user.Status, user.Generation))
+	}
+
+	now := r.now()
+	att, err := r.sync(ctx, user)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if att.throttled > 0 {
+		log.V(1).Info("Client-side rate limit reached; retrying later", "delay", att.throttled)
+		return ctrl.Result{RequeueAfter: att.throttled}, nil
+	}
+
+	failures := 0
+	switch {
+	case att.outcome.succeeded():
+		r.memory.recordSuccess(user, now)
+		recordFreshness(user, now)
+	case att.outcome.transient():
+		failures = r.memory.recordFailure(user)
+	default:
+		r.memory.resetFailures(user)
+	}
+
+	in := statusInput{
+		generation:      user.Generation,
+		now:             now,
+		outcome:         att.outcome,
+		refreshInterval: att.refreshInterval,
+		lastSuccess:     r.lastSuccess(user),
+		handledRequest:  pendingReconcileRequest(user),
+	}
+	next := desiredStatus(&user.Status, in)
+	prev := user.Status.DeepCopy()
+	if err := r.writeStatus(ctx, user, next); err != nil {
+		return ctrl.Result{}, err
+	}
+	for _, ev := range changeEvents(prev, next) {
+		r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, ev.reason, "Sync", ev.message)
+	}
+	if !att.outcome.succeeded() {
+		log.V(1).Info("User not synced", "reason", att.outcome.reason, "message", att.outcome.message)
+	}
+	return ctrl.Result{RequeueAfter: nextAttempt(att, failures, in)}, nil
+}
+
+// pendingReconcileRequest is the force-refresh annotation value not yet acknowledged, or "".
+func pendingReconcileRequest(user *identityv1alpha1.OrgUser) string {
+	requested := user.Annotations[identityv1alpha1.ReconcileRequestedAnnotation]
+	if requested == user.Status.LastHandledReconcileAt {
+		return ""
+	}
+	return requested
+}
+
+// lastSuccess is when the user was last read successfully. After a restart memory is empty, and the
+// Synced condition's last transition is the best estimate status offers.
+func (r *OrgUserReconciler) lastSuccess(user *identityv1alpha1.OrgUser) time.Time {
+	if rec := r.memory.get(user); !rec.lastSuccess.IsZero() {
+		return rec.lastSuccess
+	}
+	if synced := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionSynced); synced != nil {
+		return synced.LastTransitionTime.Time
+	}
+	return time.Time{}
+}
+
+// nextAttempt says when to look again: refresh for settled answers (never faster for auth failures),
+// Retry-After or backoff for transient ones, and no sooner than needed to turn Ready stale on time.
+func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
+	out := att.outcome
+	switch {
+	case out.succeeded():
+		return jittered(att.refreshInterval)
+	case out.transient():
+		delay := transientBackoff(failures, att.refreshInterval)
+		if att.retryAfter > 0 {
+			delay = wait.Jitter(att.retryAfter, jitterFraction)
+		}
+		if !in.lastSuccess.IsZero() {
+			if untilStale := in.lastSuccess.Add(staleAfterRefreshes * att.refreshInterval).Sub(in.now); untilStale > 0 && untilStale < delay {
+				delay = untilStale + time.Second
+			}
+		}
+		return delay
+	case out.reason == identityv1alpha1.ReasonInvalidKey:
+		return 0 // only an edit of the object can fix the key
+	default:
+		return wait.Jitter(att.refreshInterval, jitterFraction)
+	}
+}
+
+func (r *OrgUserReconciler) writeStatus(ctx context.Context, user *identityv1alpha1.OrgUser, next *identityv1alpha1.OrgUserStatus) error {
+	if equality.Semantic.DeepEqual(&user.Status, next) {
+		return nil
+	}
+	patch := client.MergeFrom(user.DeepCopy())
+	user.Status = *next
+	if err := r.Status().Patch(ctx, user, patch); err != nil {
+		return err
+	}
+	ctrl.LoggerFrom(ctx).V(1).Info("Status updated", "orgUser", klog.KObj(user), "role", next.Role, "state", next.State)
+	return nil
+}
+
+func (r *OrgUserReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// SetupWithManager registers the controller and the watches that map provider, Secret and namespace
+// changes to the OrgUsers they affect.
+func (r *OrgUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&identityv1alpha1.OrgUser{}, builder.WithPredicates(
+			// Our own status writes must not trigger another upstream call.
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&identityv1alpha1.OrgProvider{}, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&identityv1alpha1.ClusterOrgProvider{}, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.usersOfNamespace),
+			builder.OnlyMetadata, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+		Named("orguser")
+	if r.CredentialChanges != nil {
+		b = b.WatchesRawSource(source.Channel(r.CredentialChanges, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider)))
+	}
+	return b.Complete(r)
+}
+
+func (r *OrgUserReconciler) usersOfProvider(ctx context.Context, obj client.Object) []ctrl.Request {
+	var key string
+	var opts []client.ListOption
+	switch p := obj.(type) {
+	case *identityv1alpha1.OrgProvider:
+		key = providerIndexKey(identityv1alpha1.OrgProviderKind, p.Namespace, p.Name)
+		opts = append(opts, client.InNamespace(p.Namespace))
+	case *identityv1alpha1.ClusterOrgProvider:
+		key = providerIndexKey(identityv1alpha1.ClusterOrgProviderKind, "", p.Name)
+	default:
+		return nil
+	}
+	users := &identityv1alpha1.OrgUserList{}
+	if err := r.List(ctx, users, append(opts, client.MatchingFields{providerRefIndex: key})...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "List OrgUsers of provider", "provider", key)
+		return nil
+	}
+	return requestsFor(users.Items, func(identityv1alpha1.OrgUser) bool { return true })
+}
+
+// usersOfNamespace re-evaluates namespaceSelectors at once when a namespace's labels change.
+func (r *OrgUserReconciler) usersOfNamespace(ctx context.Context, obj client.Object) []ctrl.Request {
+	users := &identityv1alpha1.OrgUserList{}
+	if err := r.List(ctx, users, client.InNamespace(obj.GetName())); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "List OrgUsers of namespace", "namespace", obj.GetName())
+		return nil
+	}
+	return requestsFor(users.Items, func(u identityv1alpha1.OrgUser) bool {
+		return providerRefKind(u.Spec.ProviderRef) == identityv1alpha1.ClusterOrgProviderKind
+	})
+}
+
+func requestsFor(users []identityv1alpha1.OrgUser, keep func(identityv1alpha1.OrgUser) bool) []ctrl.Request {
+	var reqs []ctrl.Request
+	for _, u := range users {
+		if keep(u) {
+			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&u)})
+		}
+	}
+	return reqs
+}

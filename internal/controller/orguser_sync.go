@@ -1,0 +1,213 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/connection"
+	"github.com/orgsync/orgsync/internal/provider"
+)
+
+// attempt is the result of one try to read a user upstream.
+type attempt struct {
+	outcome         syncOutcome
+	refreshInterval time.Duration
+	// retryAfter is the upstream's (or the provider-wide pause's) requested wait, if any.
+	retryAfter time.Duration
+	// throttled is set when the client-side token bucket deferred the call; nothing was learned.
+	throttled time.Duration
+}
+
+// sync walks the data path: provider object, key check, credential, connection, upstream call. Each
+// step that fails ends the attempt with the condition reason the contract gives it. The returned error
+// is for failures of the Kubernetes API itself, which controller-runtime retries with backoff.
+func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.OrgUser) (attempt, error) {
+	att := attempt{refreshInterval: durationOr(user.Spec.RefreshInterval, defaultRefreshInterval)}
+
+	prov, failure, err := r.resolveProvider(ctx, user)
+	if err != nil || failure != nil {
+		att.outcome = deref(failure)
+		return att, err
+	}
+	if user.Spec.RefreshInterval == nil {
+		att.refreshInterval = refreshIntervalOf(prov.config)
+	}
+
+	name, baseURL, err := backend(prov.config)
+	if err != nil {
+		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid, "%s: %v", prov.displayName(), err)
+		return att, nil
+	}
+	api, ok := r.Providers[name]
+	if !ok {
+		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid, "%s uses provider %q, which this build does not support", prov.displayName(), name)
+		return att, nil
+	}
+	if err := api.ValidateKey(user.Spec.Key); err != nil {
+		att.outcome = terminal(identityv1alpha1.ReasonInvalidKey, "Key %q is not valid for %s: %v", user.Spec.Key, name, err)
+		return att, nil
+	}
+
+	token, failure, err := r.readToken(ctx, prov)
+	if err != nil || failure != nil {
+		att.outcome = deref(failure)
+		return att, err
+	}
+
+	rps, burst := rateOf(prov.config)
+	conn, err := r.Pool.Get(string(prov.obj.GetUID()), connection.Settings{
+		Provider: name, BaseURL: baseURL, CABundle: prov.config.CABundle, Timeout: timeoutOf(prov.config),
+		Token: token, RequestsPerSecond: rps, Burst: burst,
+	})
+	if err != nil {
+		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid, "%s: build client: %v", prov.displayName(), err)
+		return att, nil
+	}
+
+	u, err := conn.GetUser(ctx, user.Spec.Key)
+	recordUpstreamCall(name, err)
+	var throttled *connection.ThrottledError
+	if errors.As(err, &throttled) {
+		att.throttled = throttled.Delay
+		return att, nil
+	}
+	att.outcome, att.retryAfter = classify(name, u, err)
+	r.reflectRateLimit(ctx, prov, conn, err == nil)
+	return att, nil
+}
+
+// classify turns the upstream answer into an outcome, following the contract's condition table.
+func classify(providerName string, u provider.User, err error) (syncOutcome, time.Duration) {
+	if err == nil {
+		return syncOutcome{reason: identityv1alpha1.ReasonSynced, message: "User is mirrored from " + providerName,
+			user: &u, providerName: providerName}, 0
+	}
+	var perr *provider.Error
+	if !errors.As(err, &perr) {
+		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: err.Error()}, 0
+	}
+	msg := perr.Error()
+	switch perr.Kind {
+	case provider.KindNotFound:
+		return syncOutcome{reason: identityv1alpha1.ReasonUserNotFound, message: msg, providerName: providerName, terminal: true}, 0
+	case provider.KindUnauthorized:
+		return syncOutcome{reason: identityv1alpha1.ReasonUnauthorized, message: msg, terminal: true}, 0
+	case provider.KindForbidden:
+		return syncOutcome{reason: identityv1alpha1.ReasonForbidden, message: msg, terminal: true}, 0
+	case provider.KindInvalidKey:
+		return syncOutcome{reason: identityv1alpha1.ReasonInvalidKey, message: msg, terminal: true}, 0
+	case provider.KindRateLimited:
+		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: msg}, perr.RetryAfter
+	default:
+		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: msg}, 0
+	}
+}
+
+// resolveProvider finds the provider object the user names and checks that the user may use it.
+func (r *OrgUserReconciler) resolveProvider(ctx context.Context, user *identityv1alpha1.OrgUser) (*providerObject, *syncOutcome, error) {
+	ref := user.Spec.ProviderRef
+	if providerRefKind(ref) == identityv1alpha1.OrgProviderKind {
+		p := &identityv1alpha1.OrgProvider{}
+		if err := r.Get(ctx, types.NamespacedName{Namespace: user.Namespace, Name: ref.Name}, p); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotFound, "OrgProvider %s/%s not found", user.Namespace, ref.Name)), nil
+			}
+			return nil, nil, fmt.Errorf("get OrgProvider %s/%s: %w", user.Namespace, ref.Name, err)
+		}
+		view := viewOrgProvider(p)
+		return &view, nil, nil
+	}
+
+	p := &identityv1alpha1.ClusterOrgProvider{}
+	if err := r.Get(ctx, types.NamespacedName{Name: ref.Name}, p); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotFound, "ClusterOrgProvider %s not found", ref.Name)), nil
+		}
+		return nil, nil, fmt.Errorf("get ClusterOrgProvider %s: %w", ref.Name, err)
+	}
+	view := viewClusterOrgProvider(p)
+	allowed, failure, err := r.namespaceAllowed(ctx, view, user.Namespace)
+	if err != nil || failure != nil {
+		return nil, failure, err
+	}
+	if !allowed {
+		return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotAllowed,
+			"ClusterOrgProvider %s does not admit namespace %s: its namespaceSelector does not match the namespace's labels", ref.Name, user.Namespace)), nil
+	}
+	return &view, nil, nil
+}
+
+func (r *OrgUserReconciler) namespaceAllowed(ctx context.Context, prov providerObject, namespace string) (bool, *syncOutcome, error) {
+	if prov.namespaceSelector == nil {
+		return true, nil, nil
+	}
+	selector, err := metav1.LabelSelectorAsSelector(prov.namespaceSelector)
+	if err != nil {
+		return false, ptr(terminal(identityv1alpha1.ReasonProviderInvalid, "%s: invalid namespaceSelector: %v", prov.displayName(), err)), nil
+	}
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
+		return false, nil, fmt.Errorf("get namespace %s: %w", namespace, err)
+	}
+	return selector.Matches(labelSet(ns.GetLabels())), nil, nil
+}
+
+// readToken reads the provider's Secret straight from the API server, never from a cache.
+func (r *OrgUserReconciler) readToken(ctx context.Context, prov *providerObject) (string, *syncOutcome, error) {
+	token, reason, msg, err := readSecretToken(ctx, r.APIReader, prov)
+	if err != nil {
+		return "", nil, err
+	}
+	if reason != "" {
+		// An OrgUser reports any credential problem as SecretNotFound; the provider's own status tells
+		// the finer reason (SecretKeyMissing).
+		return "", ptr(terminal(identityv1alpha1.ReasonSecretNotFound, "%s", msg)), nil
+	}
+	return token, nil, nil
+}
+
+// reflectRateLimit mirrors the provider-wide 429 pause into the provider's status.rateLimitedUntil, and
+// removes it once the pause has passed and a call has succeeded.
+func (r *OrgUserReconciler) reflectRateLimit(ctx context.Context, prov *providerObject, conn *connection.Conn, succeeded bool) {
+	current := prov.status.RateLimitedUntil
+	var want *metav1.Time
+	if until := conn.PausedUntil(); !until.IsZero() {
+		t := metav1.NewTime(until.UTC().Truncate(time.Second).Add(time.Second))
+		want = &t
+	}
+	switch {
+	case want != nil && (current == nil || current.Before(want)):
+	case want == nil && current != nil && succeeded && r.now().After(current.Time):
+	default:
+		return
+	}
+	patch := client.MergeFrom(prov.obj.DeepCopyObject().(client.Object))
+	prov.status.RateLimitedUntil = want
+	if err := r.Status().Patch(ctx, prov.obj, patch); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Update rateLimitedUntil", "provider", prov.displayName())
+	}
+}
+
+func terminal(reason, format string, args ...any) syncOutcome {
+	return syncOutcome{reason: reason, message: fmt.Sprintf(format, args...), terminal: true}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(o *syncOutcome) syncOutcome {
+	if o == nil {
+		return syncOutcome{}
+	}
+	return *o
+}

@@ -1,0 +1,187 @@
+package controller
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/connection"
+	"github.com/orgsync/orgsync/internal/provider"
+)
+
+// ProviderReconciler sets the Ready condition of one provider kind (OrgProvider or
+// ClusterOrgProvider) and watches its credential Secret. With no Secret informer (RBAC allows only
+// get on Secrets), it re-reads the referenced Secret every SecretPollInterval and tells the OrgUser
+// controller, through CredentialChanges, when the Secret appeared, vanished or changed.
+type ProviderReconciler struct {
+	client.Client
+	APIReader          client.Reader
+	Providers          provider.Registry
+	Pool               *connection.Pool
+	SecretPollInterval time.Duration
+	CredentialChanges  chan<- event.GenericEvent
+
+	// Kind is identityv1alpha1.OrgProviderKind or identityv1alpha1.ClusterOrgProviderKind.
+	Kind string
+
+	mu sync.Mutex
+	// seen holds, per provider object, its UID and the Secret version last seen.
+	seen map[types.NamespacedName]seenSecret
+}
+
+type seenSecret struct {
+	uid     types.UID
+	version string
+}
+
+// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgproviders;clusterorgproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgproviders/status;clusterorgproviders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+
+// Reconcile validates the provider object and its Secret and reports it in the Ready condition.
+func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	obj, view := r.newObject()
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			r.forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	prov := view()
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return ctrl.Result{}, nil
+	}
+
+	reason, message, secretVersion, err := r.evaluate(ctx, &prov)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.writeReady(ctx, &prov, reason, message); err != nil {
+		return ctrl.Result{}, err
+	}
+	if r.secretChanged(req.NamespacedName, obj.GetUID(), secretVersion) {
+		ctrl.LoggerFrom(ctx).Info("Credential Secret changed; re-reading its users", "provider", prov.displayName())
+		select {
+		case r.CredentialChanges <- event.GenericEvent{Object: obj}:
+		case <-ctx.Done():
+			return ctrl.Result{}, ctx.Err()
+		}
+	}
+	return ctrl.Result{RequeueAfter: jittered(r.SecretPollInterval)}, nil
+}
+
+// evaluate checks the configuration and the Secret; reason is Valid when both are usable.
+func (r *ProviderReconciler) evaluate(ctx context.Context, prov *providerObject) (reason, message, secretVersion string, err error) {
+	if problem := r.configProblem(prov); problem != "" {
+		return identityv1alpha1.ReasonInvalidConfig, problem, "", nil
+	}
+	state, err := readSecret(ctx, r.APIReader, prov)
+	if err != nil {
+		return "", "", "", err
+	}
+	if state.reason != "" {
+		return state.reason, state.message, state.version, nil
+	}
+	name, _, _ := backend(prov.config)
+	return identityv1alpha1.ReasonValid, fmt.Sprintf("Configuration for %s is valid and the token in Secret %s/%s resolves",
+		name, prov.secretNamespace, prov.config.Auth.SecretRef.Name), state.version, nil
+}
+
+// configProblem finds what CEL cannot check: a CA bundle without certificates, a bad selector, a
+// provider this build lacks.
+func (r *ProviderReconciler) configProblem(prov *providerObject) string {
+	name, _, err := backend(prov.config)
+	if err != nil {
+		return err.Error()
+	}
+	if _, ok := r.Providers[name]; !ok {
+		return fmt.Sprintf("Provider %q is not supported by this build", name)
+	}
+	if len(prov.config.CABundle) > 0 && !x509.NewCertPool().AppendCertsFromPEM(prov.config.CABundle) {
+		return "caBundle holds no PEM-encoded certificate"
+	}
+	if prov.namespaceSelector != nil {
+		if _, err := metav1.LabelSelectorAsSelector(prov.namespaceSelector); err != nil {
+			return fmt.Sprintf("Invalid namespaceSelector: %v", err)
+		}
+	}
+	return ""
+}
+
+func (r *ProviderReconciler) writeReady(ctx context.Context, prov *providerObject, reason, message string) error {
+	next := prov.status.DeepCopy()
+	generation := prov.obj.GetGeneration()
+	next.ObservedGeneration = generation
+	status := metav1.ConditionFalse
+	if reason == identityv1alpha1.ReasonValid {
+		status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&next.Conditions, metav1.Condition{
+		Type: identityv1alpha1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: generation,
+	})
+	for i := range next.Conditions {
+		next.Conditions[i].ObservedGeneration = generation
+	}
+	if equality.Semantic.DeepEqual(prov.status, next) {
+		return nil
+	}
+	patch := client.MergeFrom(prov.obj.DeepCopyObject().(client.Object))
+	*prov.status = *next
+	return r.Status().Patch(ctx, prov.obj, patch)
+}
+
+// secretChanged remembers the Secret version and reports a change since the last look. The first
+// look after start-up is not a change: every OrgUser is reconciled at start-up anyway.
+func (r *ProviderReconciler) secretChanged(name types.NamespacedName, uid types.UID, version string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen == nil {
+		r.seen = map[types.NamespacedName]seenSecret{}
+	}
+	prev, ok := r.seen[name]
+	r.seen[name] = seenSecret{uid: uid, version: version}
+	return ok && prev.uid == uid && prev.version != version
+}
+
+func (r *ProviderReconciler) forget(name types.NamespacedName) {
+	r.mu.Lock()
+	prev, ok := r.seen[name]
+	delete(r.seen, name)
+	r.mu.Unlock()
+	if ok {
+		r.Pool.Forget(string(prev.uid))
+	}
+}
+
+// newObject returns an empty object of the reconciler's kind and a view of it.
+func (r *ProviderReconciler) newObject() (client.Object, func() providerObject) {
+	if r.Kind == identityv1alpha1.ClusterOrgProviderKind {
+		p := &identityv1alpha1.ClusterOrgProvider{}
+		return p, func() providerObject { return viewClusterOrgProvider(p) }
+	}
+	p := &identityv1alpha1.OrgProvider{}
+	return p, func() providerObject { return viewOrgProvider(p) }
+}
+
+// SetupWithManager registers the reconciler for its kind.
+func (r *ProviderReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	obj, _ := r.newObject()
+	return ctrl.NewControllerManagedBy(mgr).
+		For(obj).
+		Named(map[string]string{
+			identityv1alpha1.OrgProviderKind:        "orgprovider",
+			identityv1alpha1.ClusterOrgProviderKind: "clusterorgprovider",
+		}[r.Kind]).
+		Complete(r)
+}

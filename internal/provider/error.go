@@ -1,0 +1,75 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// ErrorKind classifies a failed lookup by what the controller should do about it.
+type ErrorKind string
+
+const (
+	// KindNotFound: the upstream answered 404 for this key.
+	KindNotFound ErrorKind = "NotFound"
+	// KindUnauthorized: 401, the credential is not accepted.
+	KindUnauthorized ErrorKind = "Unauthorized"
+	// KindForbidden: 403, the credential may not read this user.
+	KindForbidden ErrorKind = "Forbidden"
+	// KindRateLimited: 429; RetryAfter says how long the upstream asked us to wait.
+	KindRateLimited ErrorKind = "RateLimited"
+	// KindTransient: 5xx, timeouts, connection errors, unreadable bodies, unexpected statuses.
+	KindTransient ErrorKind = "Transient"
+	// KindInvalidKey: the key cannot name a user of this provider; no request was sent.
+	KindInvalidKey ErrorKind = "InvalidKey"
+)
+
+// Error is the only error type a Client returns. Its text names the provider, the operation, the HTTP
+// status and the upstream's message (truncated); it never contains the credential.
+type Error struct {
+	Provider   string
+	Kind       ErrorKind
+	StatusCode int
+	// Message is the upstream's explanation, or a description of the local failure.
+	Message string
+	// RetryAfter is the upstream's Retry-After as a duration from when the answer arrived; 0 if absent.
+	RetryAfter time.Duration
+	// Err is the underlying cause for transport failures (timeouts, TLS, connection refused).
+	Err error
+}
+
+func (e *Error) Error() string {
+	prefix := "get user from " + e.Provider
+	if e.StatusCode != 0 {
+		prefix = fmt.Sprintf("%s: %d %s", prefix, e.StatusCode, http.StatusText(e.StatusCode))
+	}
+	switch {
+	case e.Message != "" && e.Err != nil:
+		return fmt.Sprintf("%s: %s: %v", prefix, e.Message, e.Err)
+	case e.Message != "":
+		return prefix + ": " + e.Message
+	case e.Err != nil:
+		return fmt.Sprintf("%s: %v", prefix, e.Err)
+	default:
+		return prefix + ": " + string(e.Kind)
+	}
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of a provider error, or KindTransient for any other error, because an error
+// the client did not classify is safest retried with backoff.
+func KindOf(err error) ErrorKind {
+	var perr *Error
+	if errors.As(err, &perr) {
+		return perr.Kind
+	}
+	return KindTransient
+}
+
+// IsKind reports whether err is a provider error of the given kind.
+func IsKind(err error, kind ErrorKind) bool {
+	var perr *Error
+	return errors.As(err, &perr) && perr.Kind == kind
+}

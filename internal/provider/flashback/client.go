@@ -1,0 +1,71 @@
+// Package flashback reads organization users from the Flashback API
+// (GET {baseURL}/organization/users/{userId}).
+package flashback
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/orgsync/orgsync/internal/provider"
+	"github.com/orgsync/orgsync/internal/provider/upstreamhttp"
+)
+
+const (
+	// Name is the provider's name in status.provider.
+	Name = "flashback"
+	// DefaultBaseURL is used when provider.Config.BaseURL is empty.
+	DefaultBaseURL = "https://backend.flashback.tech"
+)
+
+// Provider is the Flashback API: keys are user ids.
+type Provider struct{}
+
+var _ provider.Provider = Provider{}
+
+// Name returns "flashback".
+func (Provider) Name() string { return Name }
+
+// ValidateKey accepts any non-empty id; escaping makes every character safe in the request path.
+func (Provider) ValidateKey(key string) error { return validateKey(key) }
+
+// NewClient builds a Flashback client.
+func (Provider) NewClient(cfg provider.Config) (provider.Client, error) { return NewClient(cfg) }
+
+// Client reads users from one Flashback organization.
+type Client struct {
+	upstream *upstreamhttp.Client
+}
+
+var _ provider.Client = (*Client)(nil)
+
+// NewClient builds a client; it fails only on unusable configuration (non-https BaseURL, CABundle
+// without a certificate).
+func NewClient(cfg provider.Config) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	upstream, err := upstreamhttp.New(Name, cfg, upstreamhttp.Options{ErrorMessage: errorMessage})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	return &Client{upstream: upstream}, nil
+}
+
+// GetUser reads the user whose id is key. An empty key fails before any request is sent.
+func (c *Client) GetUser(ctx context.Context, key string) (provider.User, error) {
+	if err := validateKey(key); err != nil {
+		return provider.User{}, err
+	}
+	var wire userResponse
+	if err := c.upstream.GetJSON(ctx, &wire, "organization", "users", key); err != nil {
+		return provider.User{}, err
+	}
+	return toUser(wire), nil
+}
+
+func validateKey(key string) error {
+	if key == "" {
+		return &provider.Error{Provider: Name, Kind: provider.KindInvalidKey, Message: "key is empty: a Flashback user id is required"}
+	}
+	return nil
+}

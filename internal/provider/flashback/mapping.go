@@ -1,0 +1,69 @@
+package flashback
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/orgsync/orgsync/internal/provider"
+	"github.com/orgsync/orgsync/internal/provider/upstreamhttp"
+)
+
+// roles maps Flashback's documented orgRole codes; any other code is provider.RoleUnknown.
+var roles = map[uint64]provider.Role{
+	0xff: provider.RoleOwner,   // OWNER
+	0xfe: provider.RoleAdmin,   // ADMINISTRATOR
+	0x02: provider.RoleManager, // WORKSPACES
+	0x01: provider.RoleBilling, // BILLING
+	0x00: provider.RoleMember,  // USER
+}
+
+// toUser normalizes a Flashback user. It cannot fail. Flashback has no created, updated or last
+// login times, so those stay nil.
+func toUser(w userResponse) provider.User {
+	return provider.User{
+		ID:           w.ID,
+		Email:        w.Email,
+		DisplayName:  displayName(w.Name, w.LastName),
+		Role:         role(w.OrgRole),
+		ProviderRole: providerRole(w.OrgRole, w.OrgRoleDescription),
+		State:        state(w),
+		DeletedAt:    upstreamhttp.ParseTimestamp(w.DeletedAt),
+	}
+}
+
+func role(code roleCode) provider.Role {
+	if r, ok := roles[code.Value]; ok && code.Valid {
+		return r
+	}
+	return provider.RoleUnknown
+}
+
+// providerRole prefers the upstream's own name for the role; without one, the code is shown the way
+// the API documents it (0x03), so an unknown role is still identifiable.
+func providerRole(code roleCode, description upstreamhttp.OptionalString) string {
+	switch {
+	case description.IsString && description.Value != "":
+		return description.Value
+	case code.Valid:
+		return fmt.Sprintf("0x%02x", code.Value)
+	default:
+		return ""
+	}
+}
+
+// state: deletion wins over everything, because a deleted user must never read as Pending or
+// Active; an explicit validated:false is Pending; otherwise (validated true or absent) Active.
+func state(w userResponse) provider.State {
+	switch {
+	case w.DeletedAt.Set:
+		return provider.StateDeleted
+	case w.Validated.Valid && !w.Validated.Value:
+		return provider.StatePending
+	default:
+		return provider.StateActive
+	}
+}
+
+func displayName(name, lastName string) string {
+	return strings.TrimSpace(name + " " + lastName)
+}

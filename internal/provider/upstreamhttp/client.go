@@ -1,0 +1,207 @@
+// Package upstreamhttp is the HTTP plumbing shared by the upstream API clients: a hardened
+// *http.Client, request URLs whose key cannot change the requested path, and the mapping of every
+// HTTP answer or failure onto a *provider.Error. It knows nothing about Kubernetes and nothing about
+// any one upstream's JSON beyond "the body is an object".
+package upstreamhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/orgsync/orgsync/internal/provider"
+)
+
+const (
+	// MaxBodyBytes caps what is read from the upstream. A user record is a few hundred bytes, so a
+	// body this large is a misbehaving server and must not grow the controller's memory.
+	MaxBodyBytes = 1 << 20
+	// DefaultTimeout applies when provider.Config.Timeout is not set: a request without a bound
+	// would let one hung upstream block a reconcile worker forever.
+	DefaultTimeout = 10 * time.Second
+	// DefaultUserAgent is sent when provider.Config.UserAgent is empty.
+	DefaultUserAgent = "orgsync"
+)
+
+// Options adapts the shared plumbing to one upstream.
+type Options struct {
+	// ErrorMessage extracts the upstream's explanation from a non-200 body. Nil, or an empty result,
+	// means the body is used as opaque text. Either way the text is sanitized and truncated.
+	ErrorMessage func(body []byte) string
+	// Now is the clock used to turn an HTTP-date Retry-After into a duration; nil means time.Now.
+	Now func() time.Time
+}
+
+// Client sends authenticated GET requests to one upstream organization. It is safe for concurrent
+// use and reuses connections across requests.
+type Client struct {
+	provider     string
+	base         *url.URL
+	token        string
+	userAgent    string
+	httpClient   *http.Client
+	errorMessage func(body []byte) string
+	now          func() time.Time
+}
+
+// New checks cfg and builds a client whose errors name providerName. It fails only on unusable
+// configuration: a BaseURL that is not an absolute https URL, or a CABundle without a certificate.
+func New(providerName string, cfg provider.Config, opts Options) (*Client, error) {
+	base, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	httpClient, err := newHTTPClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	userAgent := cfg.UserAgent
+	if userAgent == "" {
+		userAgent = DefaultUserAgent
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Client{
+		provider:     providerName,
+		base:         base,
+		token:        cfg.Token,
+		userAgent:    userAgent,
+		httpClient:   httpClient,
+		errorMessage: opts.ErrorMessage,
+		now:          now,
+	}, nil
+}
+
+// GetJSON requests base/segments... and decodes a 200 answer's JSON object into out. Each segment
+// is escaped as exactly one path segment, so a key may contain anything. Every failure is a
+// *provider.Error.
+func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error {
+	endpoint, err := joinPath(c.base, segments)
+	if err != nil {
+		return &provider.Error{Provider: c.provider, Kind: provider.KindInvalidKey, Message: err.Error()}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint.String(), nil)
+	if err != nil {
+		return c.transient(0, "build request", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		// Timeouts, refused connections, TLS failures, refused redirects and cancellation all land
+		// here; the cause stays reachable through errors.Is / errors.As.
+		return c.transient(0, "", err)
+	}
+	defer resp.Body.Close()
+
+	body, readErr := readCapped(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		// The status alone decides the class; a body that could not be read fully only costs the
+		// message, so readErr is ignored here.
+		return c.statusError(resp, body)
+	}
+	if readErr != nil {
+		return c.transient(resp.StatusCode, "read response body", readErr)
+	}
+	if err := decodeObject(body, out); err != nil {
+		return c.transient(resp.StatusCode, "decode response", err)
+	}
+	return nil
+}
+
+// errBodyTooLarge is returned by readCapped instead of a truncated body, which could otherwise parse
+// as something it is not.
+var errBodyTooLarge = errors.New("response body exceeds 1 MiB")
+
+// readCapped reads at most MaxBodyBytes; it returns what it read even when it also returns an error.
+func readCapped(r io.Reader) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, MaxBodyBytes+1))
+	if err != nil {
+		return body, err
+	}
+	if len(body) > MaxBodyBytes {
+		return body[:MaxBodyBytes], errBodyTooLarge
+	}
+	return body, nil
+}
+
+// decodeObject insists on a JSON object: "null", "[]" or a bare string would otherwise decode into
+// an empty user without complaint.
+func decodeObject(body []byte, out any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return errors.New("expected a JSON object")
+	}
+	return json.Unmarshal(body, out)
+}
+
+// statusError classifies a non-200 answer.
+func (c *Client) statusError(resp *http.Response, body []byte) *provider.Error {
+	perr := &provider.Error{
+		Provider:   c.provider,
+		Kind:       provider.KindTransient, // 5xx and every status nobody documented
+		StatusCode: resp.StatusCode,
+		Message:    c.upstreamMessage(body),
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		perr.Kind = provider.KindUnauthorized
+	case http.StatusForbidden:
+		perr.Kind = provider.KindForbidden
+	case http.StatusNotFound:
+		perr.Kind = provider.KindNotFound
+	case http.StatusTooManyRequests:
+		perr.Kind = provider.KindRateLimited
+		perr.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	}
+	return perr
+}
+
+// upstreamMessage turns an error body into text that is safe to put in a status condition.
+func (c *Client) upstreamMessage(body []byte) string {
+	text := ""
+	if c.errorMessage != nil {
+		text = c.errorMessage(body)
+	}
+	if text == "" {
+		text = string(body)
+	}
+	return sanitizeMessage(text, c.token)
+}
+
+// transient builds a KindTransient error. The cause is wrapped so that its text can never carry the
+// token while errors.Is(err, context.Canceled) and friends keep working.
+func (c *Client) transient(status int, message string, cause error) *provider.Error {
+	return &provider.Error{
+		Provider:   c.provider,
+		Kind:       provider.KindTransient,
+		StatusCode: status,
+		Message:    message,
+		Err:        redact(cause, c.token),
+	}
+}
+
+// redactedError hides a secret in the text of an error it wraps.
+type redactedError struct {
+	err    error
+	secret string
+}
+
+func redact(err error, secret string) error {
+	if err == nil || secret == "" {
+		return err
+	}
+	return &redactedError{err: err, secret: secret}
+}
+
+func (e *redactedError) Error() string { return redactSecret(e.err.Error(), e.secret) }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -1,0 +1,45 @@
+// Package provider defines what every upstream API client offers the controller: one user read by
+// key, normalized, or a typed error. It has no Kubernetes imports on purpose.
+package provider
+
+import "time"
+
+// Role is the normalized organization role that admission policies read from status.role.
+type Role string
+
+const (
+	RoleOwner   Role = "Owner"
+	RoleAdmin   Role = "Admin"
+	RoleManager Role = "Manager"
+	RoleBilling Role = "Billing"
+	RoleMember  Role = "Member"
+	RoleViewer  Role = "Viewer"
+	RoleUnknown Role = "Unknown"
+)
+
+// State is the normalized lifecycle state of an upstream user.
+type State string
+
+const (
+	StateActive    State = "Active"
+	StateSuspended State = "Suspended"
+	StatePending   State = "Pending"
+	StateDeleted   State = "Deleted"
+	StateNotFound  State = "NotFound"
+	StateUnknown   State = "Unknown"
+)
+
+// User is one upstream user after normalization. Timestamps are nil when the upstream has none.
+type User struct {
+	ID          string
+	Email       string
+	DisplayName string
+	Role        Role
+	// ProviderRole is the upstream's own role value, verbatim.
+	ProviderRole string
+	State        State
+	CreatedAt    *time.Time
+	UpdatedAt    *time.Time
+	LastLoginAt  *time.Time
+	DeletedAt    *time.Time
+}
