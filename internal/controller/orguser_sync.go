@@ -188,7 +188,7 @@ func (r *OrgUserReconciler) reflectRateLimit(ctx context.Context, prov *provider
 	}
 	switch {
 	case want != nil && (current == nil || current.Before(want)):
-	case want == nil && current != nil && succeeded && r.now().After(current.Time):
+	case want == nil && current != nil && succeeded:
 	default:
 		return
 	}

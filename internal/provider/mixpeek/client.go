@@ -32,7 +32,13 @@ func (Provider) Name() string { return Name }
 func (Provider) ValidateKey(key string) error { return validateKey(key) }
 
 // NewClient builds a Mixpeek client.
-func (Provider) NewClient(cfg provider.Config) (provider.Client, error) { return NewClient(cfg) }
+func (Provider) NewClient(cfg provider.Config) (provider.Client, error) {
+	c, err := NewClient(cfg)
+	if err != nil {
+		return nil, err // not a nil *Client inside a non-nil interface
+	}
+	return c, nil
+}
 
 // Client reads users from one Mixpeek organization.
 type Client struct {

@@ -294,7 +294,9 @@ func TestGetJSONTransportFailuresAreTransient(t *testing.T) {
 	})
 
 	t.Run("timeout from cfg.Timeout", func(t *testing.T) {
-		_, cfg := newTLSServer(t, hangUntilTestEnds(t, nil))
+		handler, release := hangingHandler(nil)
+		_, cfg := newTLSServer(t, handler)
+		t.Cleanup(release) // registered after the server, so it runs before the server's Close
 		cfg.Timeout = 50 * time.Millisecond
 		start := time.Now()
 		perr := getError(t, context.Background(), mustNew(t, cfg, Options{}), "u")
@@ -308,7 +310,9 @@ func TestGetJSONTransportFailuresAreTransient(t *testing.T) {
 
 	t.Run("context cancelled", func(t *testing.T) {
 		reached := make(chan struct{})
-		_, cfg := newTLSServer(t, hangUntilTestEnds(t, reached))
+		handler, release := hangingHandler(reached)
+		_, cfg := newTLSServer(t, handler)
+		t.Cleanup(release) // registered after the server, so it runs before the server's Close
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { <-reached; cancel() }()
 		perr := getError(t, ctx, mustNew(t, cfg, Options{}), "u")
@@ -410,17 +414,16 @@ func TestNewHTTPClientIsHardened(t *testing.T) {
 	}
 }
 
-// hangUntilTestEnds returns a handler that never answers while the test runs: answering once the
-// client gives up would race a (valid) late response against the client's own cancellation. It
-// closes reached, if given, when the request arrives.
-func hangUntilTestEnds(t *testing.T, reached chan struct{}) http.HandlerFunc {
-	release := make(chan struct{})
-	// Cleanups run last-in first-out, so this runs before the server's Close, which waits for us.
-	t.Cleanup(func() { close(release) })
+// hangingHandler returns a handler that does not answer until release is called: answering once
+// the client gives up would race a (valid) late response against the client's own cancellation. It
+// closes reached, if given, when the request arrives. httptest.Server.Close waits for handlers, so
+// release must run before it.
+func hangingHandler(reached chan struct{}) (handler http.HandlerFunc, release func()) {
+	released := make(chan struct{})
 	return func(w http.ResponseWriter, r *http.Request) {
 		if reached != nil {
 			close(reached)
 		}
-		<-release
-	}
+		<-released
+	}, func() { close(released) }
 }

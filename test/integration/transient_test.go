@@ -1,0 +1,137 @@
+package integration
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/upstreamsim"
+)
+
+// Faults in the simulator apply to a whole provider API, so tests that inject them use Flashback
+// users on a simulator of their own.
+func flashbackOnOwnSimulator(t *testing.T) (ns string, own *upstreamsim.Server) {
+	t.Helper()
+	own = upstreamsim.New()
+	must(t, own.Start())
+	t.Cleanup(own.Close)
+	own.AllowToken(goodToken)
+	ns = newNamespace(t, nil)
+	newSecret(t, ns, "fb", goodToken)
+	cfg := identityv1alpha1.ProviderConfig{
+		Flashback: &identityv1alpha1.FlashbackProvider{BaseURL: own.URL()},
+		Auth:      identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "fb"}},
+		CABundle:  own.CABundle(),
+	}
+	newOrgProvider(t, ns, "flashback", cfg)
+	return ns, own
+}
+
+func TestTransientFailureOnFirstSync(t *testing.T) {
+	t.Parallel()
+	ns, own := flashbackOnOwnSimulator(t)
+	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "u1", Name: "Una", OrgRole: 0x01, Validated: true})
+	own.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Status: 503})
+	newOrgUser(t, ns, "una", "flashback", "u1")
+
+	u := waitForReason(t, ns, "una", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
+	waitForReason(t, ns, "una", identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
+	requireNoCondition(t, u, identityv1alpha1.ConditionStalled)
+
+	// Backoff retries on its own; once the upstream recovers the user syncs without any nudge.
+	own.ClearFaults()
+	u = waitForReason(t, ns, "una", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	if u.Status.Role != "Billing" {
+		t.Errorf("role = %s, want Billing", u.Status.Role)
+	}
+}
+
+func TestTransientFailureKeepsASyncedUserReady(t *testing.T) {
+	t.Parallel()
+	ns, own := flashbackOnOwnSimulator(t)
+	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "u2", Name: "Vic", OrgRole: 0xff, Validated: true})
+	newOrgUser(t, ns, "vic", "flashback", "u2")
+	waitForReason(t, ns, "vic", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+
+	own.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Status: 500})
+	value := forceRefresh(t, ns, "vic")
+	u := waitForHandled(t, ns, "vic", value)
+	if c := findCondition(u, identityv1alpha1.ConditionSynced); c.Status != metav1.ConditionFalse || c.Reason != identityv1alpha1.ReasonProviderUnavailable {
+		t.Errorf("Synced = %s/%s, want False/ProviderUnavailable", c.Status, c.Reason)
+	}
+	if c := findCondition(u, identityv1alpha1.ConditionReady); c.Status != metav1.ConditionTrue {
+		t.Errorf("Ready = %s/%s, want True while the data is fresh", c.Status, c.Reason)
+	}
+	if u.Status.Role != "Owner" {
+		t.Errorf("role = %q, want the mirrored Owner kept", u.Status.Role)
+	}
+	requireNoCondition(t, u, identityv1alpha1.ConditionStalled)
+}
+
+func TestSyncedUserTurnsStaleAfterThreeRefreshIntervals(t *testing.T) {
+	t.Parallel()
+	ns, own := flashbackOnOwnSimulator(t)
+	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "u3", Name: "Wes", OrgRole: 0x00, Validated: true})
+	newOrgUser(t, ns, "wes", "flashback", "u3", func(u *identityv1alpha1.OrgUser) {
+		u.Spec.RefreshInterval = &metav1.Duration{Duration: 10 * time.Second}
+	})
+	waitForReason(t, ns, "wes", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	own.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Status: 502})
+
+	// 3 × 10s of failures, then Ready False Stale; the data stays mirrored.
+	eventually(t, 60*time.Second, func() error {
+		u := getUser(t, ns, "wes")
+		if c := findCondition(u, identityv1alpha1.ConditionReady); c.Reason != identityv1alpha1.ReasonStale || c.Status != metav1.ConditionFalse {
+			return errorfNotYet("Ready = %s/%s", c.Status, c.Reason)
+		}
+		if u.Status.Role != "Member" {
+			return errorfNotYet("role %q should stay mirrored", u.Status.Role)
+		}
+		return nil
+	})
+}
+
+func TestRateLimitPausesTheWholeProvider(t *testing.T) {
+	t.Parallel()
+	ns, own := flashbackOnOwnSimulator(t)
+	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "r1", Name: "Rae", OrgRole: 0x00, Validated: true})
+	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "r2", Name: "Roy", OrgRole: 0x00, Validated: true})
+	newOrgUser(t, ns, "rae", "flashback", "r1")
+	waitForReason(t, ns, "rae", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+
+	own.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Status: 429, RetryAfter: "6", Times: 1})
+	forceRefresh(t, ns, "rae")
+	waitForReason(t, ns, "rae", identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
+
+	prov := &identityv1alpha1.OrgProvider{}
+	eventually(t, settleTimeout, func() error {
+		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
+		if prov.Status.RateLimitedUntil == nil {
+			return errorfNotYet("status.rateLimitedUntil not set")
+		}
+		return nil
+	})
+
+	// Another user of the same provider waits too: no request reaches the upstream during the pause.
+	newOrgUser(t, ns, "roy", "flashback", "r2")
+	waitForReason(t, ns, "roy", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
+	if time.Now().Before(prov.Status.RateLimitedUntil.Time) {
+		if n := own.Requests(upstreamsim.ProviderFlashback, "r2"); n != 0 {
+			t.Errorf("simulator saw %d requests for r2 during the pause, want 0", n)
+		}
+	}
+
+	// After Retry-After both sync, and rateLimitedUntil is removed.
+	waitForReason(t, ns, "roy", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	waitForReason(t, ns, "rae", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	eventually(t, settleTimeout, func() error {
+		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
+		if prov.Status.RateLimitedUntil != nil {
+			return errorfNotYet("rateLimitedUntil still %s", prov.Status.RateLimitedUntil)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,127 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+)
+
+// requireRejected asserts the API server refuses obj as Invalid, with a message containing want.
+func requireRejected(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("the API server accepted the object; want a rejection mentioning %q", want)
+	}
+	if !apierrors.IsInvalid(err) {
+		t.Fatalf("want an Invalid error, got %v", err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("rejection %q does not mention %q", err.Error(), want)
+	}
+}
+
+func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, nil)
+	base := func() identityv1alpha1.ProviderConfig {
+		return identityv1alpha1.ProviderConfig{
+			Mixpeek: &identityv1alpha1.MixpeekProvider{},
+			Auth:    identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "s"}},
+		}
+	}
+	cases := []struct {
+		name   string
+		mutate func(*identityv1alpha1.ProviderConfig)
+		want   string
+	}{
+		{"no provider block", func(c *identityv1alpha1.ProviderConfig) { c.Mixpeek = nil }, "exactly one provider block"},
+		{"two provider blocks", func(c *identityv1alpha1.ProviderConfig) { c.Flashback = &identityv1alpha1.FlashbackProvider{} }, "exactly one provider block"},
+		{"plain http baseURL", func(c *identityv1alpha1.ProviderConfig) { c.Mixpeek.BaseURL = "http://api.mixpeek.com" }, "baseURL must be an https:// URL"},
+		{"baseURL without host", func(c *identityv1alpha1.ProviderConfig) { c.Mixpeek.BaseURL = "https://" }, "baseURL must be an https:// URL"},
+		{"refreshInterval below 10s", func(c *identityv1alpha1.ProviderConfig) { c.RefreshInterval = &metav1.Duration{Duration: 5 * time.Second} }, "refreshInterval must be at least 10s"},
+		{"zero timeout", func(c *identityv1alpha1.ProviderConfig) { c.Timeout = &metav1.Duration{} }, "timeout must be more than 0s"},
+		{"secret namespace on an OrgProvider", func(c *identityv1alpha1.ProviderConfig) { c.Auth.SecretRef.Namespace = "ops" }, "auth.secretRef.namespace is not allowed on an OrgProvider"},
+		{"negative requestsPerSecond", func(c *identityv1alpha1.ProviderConfig) { c.RateLimit = &identityv1alpha1.RateLimit{RequestsPerSecond: -1} }, "requestsPerSecond"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base()
+			tc.mutate(&cfg)
+			p := &identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "p" + string(rune('a'+i))},
+				Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: cfg}}
+			requireRejected(t, k8s.Create(ctxFor(t), p), tc.want)
+		})
+	}
+
+	t.Run("ClusterOrgProvider requires the Secret's namespace", func(t *testing.T) {
+		cop := &identityv1alpha1.ClusterOrgProvider{ObjectMeta: metav1.ObjectMeta{Name: "no-ns-" + uniqueSuffix()},
+			Spec: identityv1alpha1.ClusterOrgProviderSpec{ProviderConfig: base()}}
+		requireRejected(t, k8s.Create(ctxFor(t), cop), "auth.secretRef.namespace is required on a ClusterOrgProvider")
+	})
+}
+
+func TestProviderDefaults(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, nil)
+	p := newOrgProvider(t, ns, "defaults", identityv1alpha1.ProviderConfig{
+		Flashback: &identityv1alpha1.FlashbackProvider{},
+		Auth:      identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "s"}},
+	})
+	must(t, k8s.Get(ctxFor(t), client.ObjectKeyFromObject(p), p))
+	s := p.Spec
+	if s.Flashback.BaseURL != "https://backend.flashback.tech" || s.Auth.SecretRef.Key != "token" {
+		t.Errorf("baseURL %q key %q", s.Flashback.BaseURL, s.Auth.SecretRef.Key)
+	}
+	if s.RefreshInterval == nil || s.RefreshInterval.Duration != time.Hour || s.Timeout == nil || s.Timeout.Duration != 10*time.Second {
+		t.Errorf("refreshInterval %v timeout %v, want 1h and 10s", s.RefreshInterval, s.Timeout)
+	}
+	if s.RateLimit == nil || s.RateLimit.RequestsPerSecond != 5 || s.RateLimit.Burst != 10 {
+		t.Errorf("rateLimit %+v, want 5 rps burst 10 when the block is omitted", s.RateLimit)
+	}
+
+	m := newOrgProvider(t, ns, "mixpeek-defaults", identityv1alpha1.ProviderConfig{
+		Mixpeek: &identityv1alpha1.MixpeekProvider{},
+		Auth:    identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "s"}},
+	})
+	must(t, k8s.Get(ctxFor(t), client.ObjectKeyFromObject(m), m))
+	if m.Spec.Mixpeek.BaseURL != "https://api.mixpeek.com" {
+		t.Errorf("mixpeek baseURL default %q", m.Spec.Mixpeek.BaseURL)
+	}
+}
+
+func TestOrgUserSpecsAreValidatedByTheAPIServer(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, nil)
+	user := func(name, key string) *identityv1alpha1.OrgUser {
+		return &identityv1alpha1.OrgUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: identityv1alpha1.OrgUserSpec{ProviderRef: identityv1alpha1.ProviderReference{Name: "p"}, Key: key}}
+	}
+
+	requireRejected(t, k8s.Create(ctxFor(t), user("empty-key", "")), "spec.key")
+	requireRejected(t, k8s.Create(ctxFor(t), user("long-key", strings.Repeat("a", 321))), "spec.key")
+	if err := k8s.Create(ctxFor(t), user("max-key", strings.Repeat("a", 320))); err != nil {
+		t.Errorf("a 320-character key must be accepted: %v", err)
+	}
+
+	bad := user("bad-kind", "a@example.com")
+	bad.Spec.ProviderRef.Kind = "Provider"
+	requireRejected(t, k8s.Create(ctxFor(t), bad), "spec.providerRef.kind")
+
+	fast := user("fast", "a@example.com")
+	fast.Spec.RefreshInterval = &metav1.Duration{Duration: 9 * time.Second}
+	requireRejected(t, k8s.Create(ctxFor(t), fast), "refreshInterval must be at least 10s")
+
+	ok := user("immutable", "a@example.com")
+	must(t, k8s.Create(ctxFor(t), ok))
+	if ok.Spec.ProviderRef.Kind != identityv1alpha1.OrgProviderKind {
+		t.Errorf("providerRef.kind default = %q, want OrgProvider", ok.Spec.ProviderRef.Kind)
+	}
+	ok.Spec.Key = "b@example.com"
+	requireRejected(t, k8s.Update(ctxFor(t), ok), "key is immutable")
+}
