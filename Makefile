@@ -67,6 +67,11 @@ lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
 build: manifests generate fmt vet ## Build the manager binary.
 	go build -ldflags "$(LDFLAGS)" -o bin/manager cmd/main.go
 
+KEEP ?=
+.PHONY: demo
+demo: k8s-binaries ## Run orgsync end to end on a local control plane and a simulated upstream (KEEP=1 keeps it running).
+	go run ./cmd/demo --assets "$(K8S_BIN_DIR)" $(if $(KEEP),--keep)
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster of the current kubeconfig.
 	go run -ldflags "$(LDFLAGS)" ./cmd/main.go

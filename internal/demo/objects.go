@@ -1,0 +1,71 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/upstreamsim"
+)
+
+const (
+	namespace  = "orgsync-demo"
+	secretName = "demo-token"
+	// missingUser is an OrgUser whose key the simulated Mixpeek does not know.
+	missingUser = "mixpeek-nobody"
+)
+
+// createObjects applies what a user would: a namespace, the token Secret, one OrgProvider per
+// provider trusting the simulator's CA, and one OrgUser per simulated user plus one that does not exist.
+func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server, token string) ([]string, error) {
+	objs := []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: secretName},
+			StringData: map[string]string{"token": token}},
+		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "mixpeek"},
+			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderMixpeek)}},
+		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "flashback"},
+			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderFlashback)}},
+	}
+	var names []string
+	for _, u := range upstreamsim.DemoUsers() {
+		objs = append(objs, orgUser(u.Name, u.Provider, u.Key))
+		names = append(names, u.Name)
+	}
+	objs = append(objs, orgUser(missingUser, upstreamsim.ProviderMixpeek, "nobody@example.com"))
+	names = append(names, missingUser)
+
+	for _, obj := range objs {
+		if err := c.Create(ctx, obj); err != nil {
+			return nil, fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return names, nil
+}
+
+func providerConfig(sim *upstreamsim.Server, providerName string) identityv1alpha1.ProviderConfig {
+	cfg := identityv1alpha1.ProviderConfig{
+		Auth:     identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: secretName}},
+		CABundle: sim.CABundle(),
+	}
+	if providerName == upstreamsim.ProviderMixpeek {
+		cfg.Mixpeek = &identityv1alpha1.MixpeekProvider{BaseURL: sim.URL()}
+	} else {
+		cfg.Flashback = &identityv1alpha1.FlashbackProvider{BaseURL: sim.URL()}
+	}
+	return cfg
+}
+
+func orgUser(name, providerName, key string) *identityv1alpha1.OrgUser {
+	return &identityv1alpha1.OrgUser{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec: identityv1alpha1.OrgUserSpec{
+			ProviderRef: identityv1alpha1.ProviderReference{Kind: identityv1alpha1.OrgProviderKind, Name: providerName},
+			Key:         key,
+		},
+	}
+}
