@@ -50,6 +50,28 @@ mkdir -p "$work/kube"
     sort -u | while read -r mod; do echo "replace $mod => $mod $api_version"; done
 } > "$work/kube/go.mod"
 
+# go build -v names each package as it is compiled; counting them shows progress during a long first
+# build without flooding the log. The full output is kept for when something fails.
+build() {
+  local what=$1; shift
+  local log="$work/build-$what.log" count=0 line
+  echo ">> Compiling $what" >&2
+  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -v -trimpath "$@" > "$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    count=$(wc -l < "$log")
+    printf '\r   %s: %d packages compiled' "$what" "$count" >&2
+    sleep 5
+  done
+  if ! wait "$pid"; then
+    echo >&2
+    cat "$log" >&2
+    echo ">> Building $what failed" >&2
+    return 1
+  fi
+  printf '\r   %s: done (%d packages)            \n' "$what" "$(wc -l < "$log")" >&2
+}
+
 ldflags="-s -w \
   -X k8s.io/component-base/version.gitVersion=$kube_version \
   -X k8s.io/component-base/version.gitMajor=1 \
@@ -70,10 +92,8 @@ import (
 GO
   echo ">> Resolving modules for kube-apiserver $kube_version" >&2
   GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
-  echo ">> Compiling kube-apiserver" >&2
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  echo ">> Compiling kubectl" >&2
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out/kubectl" k8s.io/kubernetes/cmd/kubectl
+  build kube-apiserver -ldflags "$ldflags" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+  build kubectl -ldflags "$ldflags" -o "$out/kubectl" k8s.io/kubernetes/cmd/kubectl
 )
 
 # etcd at the server version the kubernetes module itself depends on.
@@ -89,9 +109,8 @@ package tools
 
 import _ "go.etcd.io/etcd/server/v3"
 GO
-  echo ">> Compiling etcd $etcd_version" >&2
   GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
+  build "etcd $etcd_version" -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
 )
 
 echo "$kube_version" > "$stamp"

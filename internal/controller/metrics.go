@@ -3,8 +3,8 @@ package controller
 import (
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
