@@ -41,7 +41,3 @@ type ClusterOrgProviderList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ClusterOrgProvider `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ClusterOrgProvider{}, &ClusterOrgProviderList{})
-}

@@ -35,7 +35,3 @@ type OrgProviderList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []OrgProvider `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&OrgProvider{}, &OrgProviderList{})
-}

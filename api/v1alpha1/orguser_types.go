@@ -141,7 +141,3 @@ type OrgUserList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []OrgUser `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&OrgUser{}, &OrgUserList{})
-}

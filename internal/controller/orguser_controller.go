@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -42,6 +43,8 @@ type OrgUserReconciler struct {
 	Now func() time.Time
 
 	memory userMemory
+	// started is when this process began reconciling; see lastSuccess.
+	started time.Time
 }
 
 // +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgusers,verbs=get;list;watch
@@ -122,16 +125,22 @@ func pendingReconcileRequest(user *identityv1alpha1.OrgUser) string {
 	return requested
 }
 
-// lastSuccess is when the user was last read successfully. After a restart memory is empty, and the
-// Synced condition's last transition is the best estimate status offers.
+// lastSuccess is when the user was last read successfully. After a restart memory is empty and status
+// has no heartbeat: Synced=True then means "successful up to some time before this process started",
+// so staleness is counted from the later of its transition and the process start, not from when the
+// run of successes began. Synced=False's transition is an upper bound of the last success.
 func (r *OrgUserReconciler) lastSuccess(user *identityv1alpha1.OrgUser) time.Time {
 	if rec := r.memory.get(user); !rec.lastSuccess.IsZero() {
 		return rec.lastSuccess
 	}
-	if synced := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionSynced); synced != nil {
-		return synced.LastTransitionTime.Time
+	synced := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionSynced)
+	if synced == nil {
+		return time.Time{}
 	}
-	return time.Time{}
+	if synced.Status == metav1.ConditionTrue && synced.LastTransitionTime.Time.Before(r.started) {
+		return r.started
+	}
+	return synced.LastTransitionTime.Time
 }
 
 // nextAttempt says when to look again: refresh for settled answers (never faster for auth failures),
@@ -182,6 +191,7 @@ func (r *OrgUserReconciler) now() time.Time {
 // SetupWithManager registers the controller and the watches that map provider, Secret and namespace
 // changes to the OrgUsers they affect.
 func (r *OrgUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.started = r.now()
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&identityv1alpha1.OrgUser{}, builder.WithPredicates(
 			// Our own status writes must not trigger another upstream call.

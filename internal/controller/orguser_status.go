@@ -116,7 +116,8 @@ func suspendedStatus(prev *identityv1alpha1.OrgUserStatus, generation int64) *id
 	return next
 }
 
-func setCondition(s *identityv1alpha1.OrgUserStatus, in statusInput, condType string, status metav1.ConditionStatus, reason, message string) {
+func setCondition(s *identityv1alpha1.OrgUserStatus, in statusInput, condType string,
+	status metav1.ConditionStatus, reason, message string) {
 	meta.SetStatusCondition(&s.Conditions, metav1.Condition{
 		Type:               condType,
 		Status:             status,

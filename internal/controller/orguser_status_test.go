@@ -183,7 +183,7 @@ func TestDesiredStatusConditionTable(t *testing.T) {
 		name                   string
 		prev                   identityv1alpha1.OrgUserStatus
 		in                     statusInput
-		ready, synced, stalled *condWant // nil stalledd: Stalled absent or False
+		ready, synced, stalled *condWant // nil stalled: Stalled absent or False
 		check                  func(t *testing.T, prev, next *identityv1alpha1.OrgUserStatus)
 	}{
 		{

@@ -50,7 +50,8 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 	}
 	api, ok := r.Providers[name]
 	if !ok {
-		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid, "%s uses provider %q, which this build does not support", prov.displayName(), name)
+		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid,
+			"%s uses provider %q, which this build does not support", prov.displayName(), name)
 		return att, nil
 	}
 	if err := api.ValidateKey(user.Spec.Key); err != nil {
@@ -142,7 +143,8 @@ func (r *OrgUserReconciler) resolveProvider(ctx context.Context, user *identityv
 	}
 	if !allowed {
 		return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotAllowed,
-			"ClusterOrgProvider %s does not admit namespace %s: its namespaceSelector does not match the namespace's labels", ref.Name, user.Namespace)), nil
+			"ClusterOrgProvider %s does not admit namespace %s: its namespaceSelector does not match the namespace's labels",
+			ref.Name, user.Namespace)), nil
 	}
 	return &view, nil, nil
 }

@@ -22,7 +22,8 @@ const (
 // createObjects applies what a user would: a namespace, the token Secret, one OrgProvider per
 // provider trusting the simulator's CA, and one OrgUser per simulated user plus one that does not exist.
 func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server, token string) ([]string, error) {
-	objs := []client.Object{
+	objs := make([]client.Object, 0, 8+len(upstreamsim.DemoUsers()))
+	objs = append(objs,
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: secretName},
 			StringData: map[string]string{"token": token}},
@@ -30,9 +31,10 @@ func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderMixpeek)}},
 		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "flashback"},
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderFlashback)}},
-	}
-	var names []string
-	for _, u := range upstreamsim.DemoUsers() {
+	)
+	demoUsers := upstreamsim.DemoUsers()
+	names := make([]string, 0, len(demoUsers)+1)
+	for _, u := range demoUsers {
 		objs = append(objs, orgUser(u.Name, u.Provider, u.Key))
 		names = append(names, u.Name)
 	}

@@ -11,17 +11,17 @@ import (
 type ErrorKind string
 
 const (
-	// KindNotFound: the upstream answered 404 for this key.
+	// KindNotFound means the upstream answered 404 for this key.
 	KindNotFound ErrorKind = "NotFound"
-	// KindUnauthorized: 401, the credential is not accepted.
+	// KindUnauthorized means 401: the credential is not accepted.
 	KindUnauthorized ErrorKind = "Unauthorized"
-	// KindForbidden: 403, the credential may not read this user.
+	// KindForbidden means 403: the credential may not read this user.
 	KindForbidden ErrorKind = "Forbidden"
-	// KindRateLimited: 429; RetryAfter says how long the upstream asked us to wait.
+	// KindRateLimited means 429; RetryAfter says how long the upstream asked us to wait.
 	KindRateLimited ErrorKind = "RateLimited"
-	// KindTransient: 5xx, timeouts, connection errors, unreadable bodies, unexpected statuses.
+	// KindTransient covers 5xx, timeouts, connection errors, unreadable bodies, unexpected statuses.
 	KindTransient ErrorKind = "Transient"
-	// KindInvalidKey: the key cannot name a user of this provider; no request was sent.
+	// KindInvalidKey means the key cannot name a user of this provider; no request was sent.
 	KindInvalidKey ErrorKind = "InvalidKey"
 )
 

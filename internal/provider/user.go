@@ -7,6 +7,7 @@ import "time"
 // Role is the normalized organization role that admission policies read from status.role.
 type Role string
 
+// The normalized roles of the API contract; RoleUnknown stands for any value not in its table.
 const (
 	RoleOwner   Role = "Owner"
 	RoleAdmin   Role = "Admin"
@@ -20,6 +21,7 @@ const (
 // State is the normalized lifecycle state of an upstream user.
 type State string
 
+// The normalized states of the API contract; StateNotFound is a 404, StateUnknown any unlisted value.
 const (
 	StateActive    State = "Active"
 	StateSuspended State = "Suspended"

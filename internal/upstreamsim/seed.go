@@ -115,11 +115,12 @@ func SeedDemo(s *Server) (token string) {
 
 // DemoUsers lists the users SeedDemo creates, Mixpeek first, in a fixed order.
 func DemoUsers() []DemoUser {
-	var users []DemoUser
-	for _, demo := range demoMixpeekUsers() {
+	mixpeekUsers, flashbackUsers := demoMixpeekUsers(), demoFlashbackUsers()
+	users := make([]DemoUser, 0, len(mixpeekUsers)+len(flashbackUsers))
+	for _, demo := range mixpeekUsers {
 		users = append(users, DemoUser{ProviderMixpeek, demo.user.Email, demo.name, demo.role, demo.state})
 	}
-	for _, demo := range demoFlashbackUsers() {
+	for _, demo := range flashbackUsers {
 		users = append(users, DemoUser{ProviderFlashback, demo.user.ID, demo.name, demo.role, demo.state})
 	}
 	return users

@@ -75,7 +75,7 @@ func newOrgProvider(t *testing.T, namespace, name string, cfg identityv1alpha1.P
 	return p
 }
 
-func newOrgUser(t *testing.T, namespace, name, providerName, key string, mutate ...func(*identityv1alpha1.OrgUser)) *identityv1alpha1.OrgUser {
+func newOrgUser(t *testing.T, namespace, name, providerName, key string, mutate ...func(*identityv1alpha1.OrgUser)) {
 	t.Helper()
 	u := &identityv1alpha1.OrgUser{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
@@ -88,7 +88,6 @@ func newOrgUser(t *testing.T, namespace, name, providerName, key string, mutate 
 		m(u)
 	}
 	must(t, k8s.Create(ctxFor(t), u))
-	return u
 }
 
 // mixpeekSetup creates a namespace, a Secret with token, an OrgProvider for the simulated Mixpeek.
@@ -167,7 +166,7 @@ func waitForProviderReason(t *testing.T, obj client.Object, conditions func() []
 }
 
 func describeConditions(conds []metav1.Condition) string {
-	var parts []string
+	parts := make([]string, 0, len(conds))
 	for _, c := range conds {
 		parts = append(parts, fmt.Sprintf("%s=%s/%s(%q, gen %d)", c.Type, c.Status, c.Reason, c.Message, c.ObservedGeneration))
 	}

@@ -44,10 +44,14 @@ func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
 		{"two provider blocks", func(c *identityv1alpha1.ProviderConfig) { c.Flashback = &identityv1alpha1.FlashbackProvider{} }, "exactly one provider block"},
 		{"plain http baseURL", func(c *identityv1alpha1.ProviderConfig) { c.Mixpeek.BaseURL = "http://api.mixpeek.com" }, "baseURL must be an https:// URL"},
 		{"baseURL without host", func(c *identityv1alpha1.ProviderConfig) { c.Mixpeek.BaseURL = "https://" }, "baseURL must be an https:// URL"},
-		{"refreshInterval below 10s", func(c *identityv1alpha1.ProviderConfig) { c.RefreshInterval = &metav1.Duration{Duration: 5 * time.Second} }, "refreshInterval must be at least 10s"},
+		{"refreshInterval below 10s", func(c *identityv1alpha1.ProviderConfig) {
+			c.RefreshInterval = &metav1.Duration{Duration: 5 * time.Second}
+		}, "refreshInterval must be at least 10s"},
 		{"zero timeout", func(c *identityv1alpha1.ProviderConfig) { c.Timeout = &metav1.Duration{} }, "timeout must be more than 0s"},
 		{"secret namespace on an OrgProvider", func(c *identityv1alpha1.ProviderConfig) { c.Auth.SecretRef.Namespace = "ops" }, "auth.secretRef.namespace is not allowed on an OrgProvider"},
-		{"negative requestsPerSecond", func(c *identityv1alpha1.ProviderConfig) { c.RateLimit = &identityv1alpha1.RateLimit{RequestsPerSecond: -1} }, "requestsPerSecond"},
+		{"negative requestsPerSecond", func(c *identityv1alpha1.ProviderConfig) {
+			c.RateLimit = &identityv1alpha1.RateLimit{RequestsPerSecond: -1}
+		}, "requestsPerSecond"},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,10 +18,10 @@ func TestUnchangedRefreshWritesNothing(t *testing.T) {
 	newOrgUser(t, ns, "quiet", "mixpeek", email, func(u *identityv1alpha1.OrgUser) {
 		u.Spec.RefreshInterval = &metav1.Duration{Duration: 10 * time.Second}
 	})
-	synced := waitForReason(t, ns, "quiet", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	waitForReason(t, ns, "quiet", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	// Let the first write settle, then watch two refreshes go by.
 	time.Sleep(time.Second)
-	synced = getUser(t, ns, "quiet")
+	synced := getUser(t, ns, "quiet")
 	calls := sim.Requests(upstreamsim.ProviderMixpeek, email)
 	events := len(eventsFor(t, ns, "quiet", "RoleChanged")) + len(eventsFor(t, ns, "quiet", "StateChanged"))
 

@@ -190,9 +190,9 @@ func TestGetUserRequest(t *testing.T) {
 func TestEmptyKeyIsRefusedWithoutRequest(t *testing.T) {
 	var hits atomic.Int32
 	_, c := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
-	requireError(t, Provider{}.ValidateKey(""), provider.KindInvalidKey)
+	_ = requireError(t, Provider{}.ValidateKey(""), provider.KindInvalidKey)
 	_, err := c.GetUser(context.Background(), "")
-	requireError(t, err, provider.KindInvalidKey)
+	_ = requireError(t, err, provider.KindInvalidKey)
 	if hits.Load() != 0 {
 		t.Errorf("upstream saw %d requests; an empty id would have asked for the whole collection", hits.Load())
 	}
@@ -273,7 +273,7 @@ func TestGetUserContextCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-reached; cancel() }()
 	_, err := c.GetUser(ctx, "u1")
-	requireError(t, err, provider.KindTransient)
+	_ = requireError(t, err, provider.KindTransient)
 	if !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("error %q does not say the request was cancelled", err)
 	}

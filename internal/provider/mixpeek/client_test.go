@@ -217,7 +217,7 @@ func TestInvalidKeysAreRefusedWithoutRequest(t *testing.T) {
 		"alice@example.com, bob@example.com",
 	} {
 		t.Run(fmt.Sprintf("%q", key), func(t *testing.T) {
-			requireError(t, Provider{}.ValidateKey(key), provider.KindInvalidKey)
+			_ = requireError(t, Provider{}.ValidateKey(key), provider.KindInvalidKey)
 			_, err := c.GetUser(context.Background(), key)
 			perr := requireError(t, err, provider.KindInvalidKey)
 			if perr.StatusCode != 0 {
@@ -306,7 +306,7 @@ func TestGetUserTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.GetUser(context.Background(), "alice@example.com")
-	requireError(t, err, provider.KindTransient)
+	_ = requireError(t, err, provider.KindTransient)
 	if !strings.Contains(err.Error(), "Client.Timeout") {
 		t.Errorf("error %q does not say the request timed out", err)
 	}
