@@ -55,7 +55,7 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		return att, nil
 	}
 	if err := api.ValidateKey(user.Spec.Key); err != nil {
-		att.outcome = terminal(identityv1alpha1.ReasonInvalidKey, "Key %q is not valid for %s: %v", user.Spec.Key, name, err)
+		att.outcome = terminal(identityv1alpha1.ReasonInvalidKey, "Invalid key for %s: %s", name, invalidKeyReason(err))
 		return att, nil
 	}
 
@@ -212,4 +212,13 @@ func deref(o *syncOutcome) syncOutcome {
 		return syncOutcome{}
 	}
 	return *o
+}
+
+// invalidKeyReason is the provider's explanation without the "get user from" prefix: no call was made.
+func invalidKeyReason(err error) string {
+	var perr *provider.Error
+	if errors.As(err, &perr) && perr.Message != "" {
+		return perr.Message
+	}
+	return err.Error()
 }

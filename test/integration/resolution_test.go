@@ -56,7 +56,10 @@ func TestInvalidMixpeekKeyMakesNoUpstreamCall(t *testing.T) {
 	ns := mixpeekSetup(t, goodToken)
 	key := "not-an-email-" + uniqueSuffix()
 	newOrgUser(t, ns, "bad-key", "mixpeek", key)
-	waitForReason(t, ns, "bad-key", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonInvalidKey)
+	u := waitForReason(t, ns, "bad-key", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonInvalidKey)
+	if msg := findCondition(u, identityv1alpha1.ConditionReady).Message; !strings.Contains(msg, "not an email address") {
+		t.Errorf("InvalidKey message should say why: %q", msg)
+	}
 	waitForReason(t, ns, "bad-key", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonInvalidKey)
 	if n := sim.Requests(upstreamsim.ProviderMixpeek, key); n != 0 {
 		t.Errorf("simulator saw %d requests for an invalid key, want 0", n)
