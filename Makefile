@@ -43,14 +43,14 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: verify-generated
-verify-generated: manifests generate ## Fail when committed generated files differ from what the markers produce.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
-		echo "Generated files are stale; run 'make manifests generate' and commit:"; \
-		git status --porcelain -- api config; git --no-pager diff --stat -- api config; exit 1; \
+verify-generated: manifests generate build-installer ## Fail when committed generated files (api, config, dist) differ from what the markers produce.
+	@if [ -n "$$(git status --porcelain -- api config dist)" ]; then \
+		echo "Generated files are stale; run 'make manifests generate build-installer' and commit:"; \
+		git status --porcelain -- api config dist; git --no-pager diff --stat -- api config dist; exit 1; \
 	fi
 
 .PHONY: test
-test: manifests generate fmt vet k8s-binaries ## Run unit and envtest integration tests against a real API server.
+test: manifests generate fmt vet k8s-binaries kustomize helm ## Run unit and envtest integration tests against a real API server.
 	KUBEBUILDER_ASSETS="$(K8S_BIN_DIR)" go test ./... -race -count=1 -coverprofile cover.out
 
 .PHONY: lint
@@ -79,6 +79,28 @@ run: manifests generate fmt vet ## Run the manager against the cluster of the cu
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a Docker engine).
 	docker build --build-arg VERSION=$(VERSION) -t ${IMG} .
+
+.PHONY: build-installer
+build-installer: manifests generate kustomize helm-chart-files ## Generate dist/install.yaml (CRDs, namespace, RBAC, Deployment, metrics Service) with image IMG; commit it.
+	mkdir -p dist
+	cd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}
+	$(KUSTOMIZE) build config/default > dist/install.yaml
+
+CHART_DIR ?= dist/chart
+# The chart renders the CRDs and RBAC roles from verbatim copies of config/ kept in $(CHART_DIR)/files,
+# so they never drift from what the markers generate. Everything else in the chart is hand-written.
+.PHONY: helm-chart-files
+helm-chart-files: manifests ## Copy the generated CRDs and the RBAC roles of config/ into the Helm chart (dist/chart/files).
+	rm -rf $(CHART_DIR)/files/crds $(CHART_DIR)/files/rbac
+	mkdir -p $(CHART_DIR)/files/crds $(CHART_DIR)/files/rbac
+	cp config/crd/bases/*.yaml $(CHART_DIR)/files/crds/
+	cp config/rbac/*role.yaml $(CHART_DIR)/files/rbac/
+
+.PHONY: helm-lint
+helm-lint: helm ## Lint the Helm chart in dist/chart (strict), with its default values and with the optional parts off.
+	$(HELM) lint --strict $(CHART_DIR)
+	$(HELM) lint --strict $(CHART_DIR) --set replicaCount=2 --set metrics.enabled=false --set rbacHelpers.enabled=false --set crd.enabled=false
+	$(HELM) template orgsync $(CHART_DIR) --namespace orgsync-system > /dev/null
 
 ##@ Deployment
 
@@ -114,10 +136,12 @@ K8S_BIN_DIR ?= $(LOCALBIN)/k8s
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+HELM ?= $(LOCALBIN)/helm
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.2
 GOLANGCI_LINT_VERSION ?= v2.15.0
+HELM_VERSION ?= v3.22.0
 
 .PHONY: k8s-binaries
 k8s-binaries: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into bin/k8s (once).
@@ -137,6 +161,11 @@ $(KUSTOMIZE): $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint locally.
 $(GOLANGCI_LINT): $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: helm
+helm: $(HELM) ## Install helm locally.
+$(HELM): $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
 
 # go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist
 # $1 - target path with name of binary

@@ -56,7 +56,7 @@ func main() {
 		"Serve metrics over HTTPS with authentication and authorization; false serves plain HTTP.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Enable HTTP/2 for the metrics server (off by default: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
-	flag.DurationVar(&secretPollInterval, "secret-poll-interval", time.Minute,
+	flag.DurationVar(&secretPollInterval, "secret-poll-interval", 30*time.Second,
 		"How often each provider's credential Secret is re-read to notice rotation (Secrets are never watched).")
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many OrgUsers are synced in parallel; each provider's rateLimit still applies.")

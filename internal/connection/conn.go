@@ -14,9 +14,10 @@ import (
 
 // Conn is one provider object's connection to its upstream.
 type Conn struct {
-	now     func() time.Time
-	maxWait time.Duration
-	limiter *rate.Limiter
+	provider string
+	now      func() time.Time
+	maxWait  time.Duration
+	limiter  *rate.Limiter
 
 	mu          sync.Mutex
 	client      provider.Client
@@ -71,6 +72,7 @@ func (c *Conn) GetUser(ctx context.Context, key string) (provider.User, error) {
 
 	if now := c.now(); now.Before(paused) {
 		return provider.User{}, &provider.Error{
+			Provider:   c.provider,
 			Kind:       provider.KindRateLimited,
 			StatusCode: 429,
 			Message:    "upstream asked to back off; all users of this provider wait until " + paused.UTC().Format(time.RFC3339),
@@ -108,7 +110,12 @@ func (c *Conn) pause(retryAfter time.Duration) {
 	if retryAfter <= 0 {
 		retryAfter = defaultPause
 	}
-	until := c.now().Add(retryAfter)
+	c.PauseUntil(c.now().Add(retryAfter))
+}
+
+// PauseUntil extends the provider-wide pause to until, e.g. from a rateLimitedUntil recorded in status
+// by an earlier process, so a restart or a leader change does not call upstream before Retry-After.
+func (c *Conn) PauseUntil(until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if until.After(c.pausedUntil) {

@@ -66,7 +66,7 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 	defer p.mu.Unlock()
 	conn, ok := p.conns[id]
 	if !ok {
-		conn = &Conn{now: p.now, maxWait: p.maxWait, limiter: rate.NewLimiter(rate.Limit(s.RequestsPerSecond), s.Burst)}
+		conn = &Conn{provider: s.Provider, now: p.now, maxWait: p.maxWait, limiter: rate.NewLimiter(rate.Limit(s.RequestsPerSecond), s.Burst)}
 		p.conns[id] = conn
 	}
 	conn.setRate(s.RequestsPerSecond, s.Burst)

@@ -105,6 +105,10 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	next := desiredStatus(&user.Status, in)
 	prev := user.Status.DeepCopy()
 	if err := r.writeStatus(ctx, user, next); err != nil {
+		if apierrors.IsConflict(err) {
+			// Our cached copy was stale; look again once the cache has caught up.
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
 		return ctrl.Result{}, err
 	}
 	for _, ev := range changeEvents(prev, next) {
@@ -172,7 +176,9 @@ func (r *OrgUserReconciler) writeStatus(ctx context.Context, user *identityv1alp
 	if equality.Semantic.DeepEqual(&user.Status, next) {
 		return nil
 	}
-	patch := client.MergeFrom(user.DeepCopy())
+	// The optimistic lock makes a reconcile that ran on a stale cached copy fail instead of writing
+	// (and announcing events for) a change that was already written.
+	patch := client.MergeFromWithOptions(user.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	user.Status = *next
 	if err := r.Status().Patch(ctx, user, patch); err != nil {
 		return err
@@ -193,61 +199,19 @@ func (r *OrgUserReconciler) now() time.Time {
 func (r *OrgUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.started = r.now()
 	b := ctrl.NewControllerManagedBy(mgr).
+		// Only spec edits and force-refresh requests call upstream: our own status writes, label and
+		// unrelated annotation edits must not (401/403 users are retried "never faster" than refresh).
 		For(&identityv1alpha1.OrgUser{}, builder.WithPredicates(
-			// Our own status writes must not trigger another upstream call.
-			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+			predicate.Or(predicate.GenerationChangedPredicate{}, reconcileRequestChanged()))).
 		Watches(&identityv1alpha1.OrgProvider{}, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&identityv1alpha1.ClusterOrgProvider{}, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.usersOfNamespace),
-			builder.OnlyMetadata, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		Watches(&corev1.Namespace{}, r.namespaceAdmissionChanges(), builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		Named("orguser")
 	if r.CredentialChanges != nil {
 		b = b.WatchesRawSource(source.Channel(r.CredentialChanges, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider)))
 	}
 	return b.Complete(r)
-}
-
-func (r *OrgUserReconciler) usersOfProvider(ctx context.Context, obj client.Object) []ctrl.Request {
-	var key string
-	var opts []client.ListOption
-	switch p := obj.(type) {
-	case *identityv1alpha1.OrgProvider:
-		key = providerIndexKey(identityv1alpha1.OrgProviderKind, p.Namespace, p.Name)
-		opts = append(opts, client.InNamespace(p.Namespace))
-	case *identityv1alpha1.ClusterOrgProvider:
-		key = providerIndexKey(identityv1alpha1.ClusterOrgProviderKind, "", p.Name)
-	default:
-		return nil
-	}
-	users := &identityv1alpha1.OrgUserList{}
-	if err := r.List(ctx, users, append(opts, client.MatchingFields{providerRefIndex: key})...); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "List OrgUsers of provider", "provider", key)
-		return nil
-	}
-	return requestsFor(users.Items, func(identityv1alpha1.OrgUser) bool { return true })
-}
-
-// usersOfNamespace re-evaluates namespaceSelectors at once when a namespace's labels change.
-func (r *OrgUserReconciler) usersOfNamespace(ctx context.Context, obj client.Object) []ctrl.Request {
-	users := &identityv1alpha1.OrgUserList{}
-	if err := r.List(ctx, users, client.InNamespace(obj.GetName())); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "List OrgUsers of namespace", "namespace", obj.GetName())
-		return nil
-	}
-	return requestsFor(users.Items, func(u identityv1alpha1.OrgUser) bool {
-		return providerRefKind(u.Spec.ProviderRef) == identityv1alpha1.ClusterOrgProviderKind
-	})
-}
-
-func requestsFor(users []identityv1alpha1.OrgUser, keep func(identityv1alpha1.OrgUser) bool) []ctrl.Request {
-	var reqs []ctrl.Request
-	for _, u := range users {
-		if keep(u) {
-			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&u)})
-		}
-	}
-	return reqs
 }

@@ -75,6 +75,9 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		return att, nil
 	}
 
+	if until := prov.status.RateLimitedUntil; until != nil {
+		conn.PauseUntil(until.Time)
+	}
 	u, err := conn.GetUser(ctx, user.Spec.Key)
 	recordUpstreamCall(name, err)
 	var throttled *connection.ThrottledError
@@ -185,7 +188,9 @@ func (r *OrgUserReconciler) reflectRateLimit(ctx context.Context, prov *provider
 	current := prov.status.RateLimitedUntil
 	var want *metav1.Time
 	if until := conn.PausedUntil(); !until.IsZero() {
-		t := metav1.NewTime(until.UTC().Truncate(time.Second).Add(time.Second))
+		// Rounded up to whole seconds, as status keeps them; a pause read back from status is then
+		// already whole and does not ratchet forward a second on every reconcile.
+		t := metav1.NewTime(ceilSecond(until.UTC()))
 		want = &t
 	}
 	switch {
@@ -221,4 +226,11 @@ func invalidKeyReason(err error) string {
 		return perr.Message
 	}
 	return err.Error()
+}
+
+func ceilSecond(t time.Time) time.Time {
+	if whole := t.Truncate(time.Second); !whole.Equal(t) {
+		return whole.Add(time.Second)
+	}
+	return t
 }

@@ -12,8 +12,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/connection"
@@ -130,6 +132,16 @@ func (r *ProviderReconciler) writeReady(ctx context.Context, prov *providerObjec
 	meta.SetStatusCondition(&next.Conditions, metav1.Condition{
 		Type: identityv1alpha1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: generation,
 	})
+	// Invalid configuration needs an edit of the object: Stalled tells kstatus (Flux, Argo CD) to stop
+	// waiting. A missing Secret can appear by itself, so it is not stalled.
+	if reason == identityv1alpha1.ReasonInvalidConfig {
+		meta.SetStatusCondition(&next.Conditions, metav1.Condition{
+			Type: identityv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: reason, Message: message,
+			ObservedGeneration: generation,
+		})
+	} else {
+		meta.RemoveStatusCondition(&next.Conditions, identityv1alpha1.ConditionStalled)
+	}
 	for i := range next.Conditions {
 		next.Conditions[i].ObservedGeneration = generation
 	}
@@ -178,7 +190,9 @@ func (r *ProviderReconciler) newObject() (client.Object, func() providerObject) 
 func (r *ProviderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	obj, _ := r.newObject()
 	return ctrl.NewControllerManagedBy(mgr).
-		For(obj).
+		// Status writes (our own, and rateLimitedUntil from the OrgUser controller) need no
+		// re-evaluation; the Secret is polled on a timer anyway.
+		For(obj, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named(map[string]string{
 			identityv1alpha1.OrgProviderKind:        "orgprovider",
 			identityv1alpha1.ClusterOrgProviderKind: "clusterorgprovider",

@@ -2,7 +2,10 @@ package controller
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,7 +22,7 @@ type secretState struct {
 	// reason is "" when the token resolved, otherwise SecretNotFound or SecretKeyMissing.
 	reason  string
 	message string
-	// version identifies the Secret's content for change detection ("" when it does not exist).
+	// version identifies the token for change detection ("" when the Secret does not exist).
 	version string
 }
 
@@ -37,8 +40,12 @@ func readSecret(ctx context.Context, reader client.Reader, prov *providerObject)
 		}
 		return secretState{}, fmt.Errorf("get Secret %s: %w", name, err)
 	}
-	state := secretState{version: string(secret.UID) + "/" + secret.ResourceVersion}
-	token := string(secret.Data[key])
+	// Surrounding whitespace is never part of a bearer token, but a trailing newline is what
+	// `kubectl create secret --from-file` stores when the file ends with one.
+	token := strings.TrimSpace(string(secret.Data[key]))
+	// The version is a digest of the token alone, so editing the Secret's labels or other keys is not
+	// a credential change that re-reads every user.
+	state := secretState{version: tokenDigest(token)}
 	if token == "" {
 		state.reason = identityv1alpha1.ReasonSecretKeyMissing
 		state.message = fmt.Sprintf("Secret %s has no non-empty key %q, named by %s", name, key, prov.displayName())
@@ -55,3 +62,8 @@ func readSecretToken(ctx context.Context, reader client.Reader, prov *providerOb
 }
 
 func labelSet(l map[string]string) labels.Set { return labels.Set(l) }
+
+func tokenDigest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

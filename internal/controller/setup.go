@@ -31,7 +31,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	pool := connection.NewPool(opts.Providers, opts.UserAgent)
 	changes := make(chan event.GenericEvent, 64)
 	if opts.SecretPollInterval <= 0 {
-		opts.SecretPollInterval = time.Minute
+		opts.SecretPollInterval = 30 * time.Second
 	}
 	for _, kind := range []string{identityv1alpha1.OrgProviderKind, identityv1alpha1.ClusterOrgProviderKind} {
 		if err := (&ProviderReconciler{

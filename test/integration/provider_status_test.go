@@ -3,6 +3,7 @@ package integration
 import (
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -33,6 +34,9 @@ func TestOrgProviderReadyCondition(t *testing.T) {
 	p.Spec.CABundle = []byte("not a certificate")
 	must(t, k8s.Patch(ctxFor(t), p, patch))
 	waitForProviderReason(t, p, conds, metav1.ConditionFalse, identityv1alpha1.ReasonInvalidConfig)
+	if c := meta.FindStatusCondition(p.Status.Conditions, identityv1alpha1.ConditionStalled); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("an invalid configuration should be Stalled so kstatus stops waiting, conditions: %s", describeConditions(p.Status.Conditions))
+	}
 	if p.Status.Conditions[0].ObservedGeneration != p.Generation {
 		t.Errorf("condition observedGeneration %d, want %d", p.Status.Conditions[0].ObservedGeneration, p.Generation)
 	}

@@ -126,6 +126,7 @@ func TestOrgUserSpecsAreValidatedByTheAPIServer(t *testing.T) {
 	if ok.Spec.ProviderRef.Kind != identityv1alpha1.OrgProviderKind {
 		t.Errorf("providerRef.kind default = %q, want OrgProvider", ok.Spec.ProviderRef.Kind)
 	}
+	patch := client.MergeFrom(ok.DeepCopy())
 	ok.Spec.Key = "b@example.com"
-	requireRejected(t, k8s.Update(ctxFor(t), ok), "key is immutable")
+	requireRejected(t, k8s.Patch(ctxFor(t), ok, patch), "key is immutable")
 }

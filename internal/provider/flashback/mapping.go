@@ -38,16 +38,17 @@ func role(code roleCode) provider.Role {
 	return provider.RoleUnknown
 }
 
-// providerRole prefers the upstream's own name for the role; without one, the code is shown the way
-// the API documents it (0x03), so an unknown role is still identifiable.
+// providerRole prefers the upstream's own name for the role; without one, a one-byte code is shown
+// the way the API documents it (0x03), and any other value verbatim ("256", "-1", "0x03" sent as a
+// string, {"a":1}), so an unknown role is still identifiable. Absent or null gives "".
 func providerRole(code roleCode, description upstreamhttp.OptionalString) string {
 	switch {
 	case description.IsString && description.Value != "":
 		return description.Value
-	case code.Valid:
+	case code.Valid && code.Value <= 0xff:
 		return fmt.Sprintf("0x%02x", code.Value)
 	default:
-		return ""
+		return code.Raw
 	}
 }
 
@@ -64,6 +65,14 @@ func state(w userResponse) provider.State {
 	}
 }
 
+// displayName trims each part and joins the non-empty ones with exactly one space, so stray
+// padding in either field ("Al ", " Smith") cannot leave a double space or a trailing one.
 func displayName(name, lastName string) string {
-	return strings.TrimSpace(name + " " + lastName)
+	parts := make([]string, 0, 2)
+	for _, part := range []string{name, lastName} {
+		if part = strings.TrimSpace(part); part != "" {
+			parts = append(parts, part)
+		}
+	}
+	return strings.Join(parts, " ")
 }

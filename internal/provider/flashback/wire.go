@@ -2,6 +2,7 @@ package flashback
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 
 	"github.com/orgsync/orgsync/internal/provider/upstreamhttp"
@@ -11,8 +12,9 @@ import (
 // user comes unwrapped. orgId and orgRoles are not mirrored and so not declared.
 //
 // The identity fields are plain strings: if they arrive with another type the record is not one we
-// can mirror, and decoding fails visibly. Role and state fields are tolerant, so an odd value maps
-// to Unknown (or is ignored) instead of failing the whole user.
+// can mirror, and decoding fails visibly; so does a record without an id, see Validate. Role and
+// state fields are tolerant, so an odd value maps to Unknown (or is ignored) instead of failing the
+// whole user.
 type userResponse struct {
 	ID       string `json:"id"`
 	Email    string `json:"email"`
@@ -25,6 +27,17 @@ type userResponse struct {
 	// DeletedAt is null for a live user; any other value means the user is deleted.
 	DeletedAt upstreamhttp.OptionalString `json:"deletedAt"`
 }
+
+// Validate refuses an object without the user's identity: mirroring "{}" as a user with no id
+// would look like a successful sync of nobody. upstreamhttp.GetJSON calls it after decoding.
+func (w *userResponse) Validate() error {
+	if w.ID == "" {
+		return errors.New("missing id")
+	}
+	return nil
+}
+
+var _ upstreamhttp.Validator = (*userResponse)(nil)
 
 // errorResponse is the documented error body for 403, 404 and 500.
 type errorResponse struct {
@@ -46,12 +59,15 @@ func errorMessage(body []byte) string {
 type roleCode struct {
 	Value uint64
 	Valid bool
+	// Raw is the field as sent, for providerRole: a string's value, the compact JSON text of any
+	// other value ("-1", "2.5", {"a":1}), "" when absent or null.
+	Raw string
 }
 
 // UnmarshalJSON never fails, so a surprising orgRole cannot fail the whole user.
 func (c *roleCode) UnmarshalJSON(data []byte) error {
 	value, err := strconv.ParseUint(string(data), 10, 64)
-	*c = roleCode{Value: value, Valid: err == nil}
+	*c = roleCode{Value: value, Valid: err == nil, Raw: upstreamhttp.RawText(data)}
 	return nil
 }
 

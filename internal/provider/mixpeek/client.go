@@ -73,9 +73,10 @@ func (c *Client) GetUser(ctx context.Context, key string) (provider.User, error)
 	return toUser(wire), nil
 }
 
-// validateKey checks that key is one bare address: exactly one "@", neither side empty, and no
-// whitespace, control, invisible format characters or angle brackets anywhere. It does not try to
-// be a full RFC 5322 parser; the upstream decides whether the address exists.
+// validateKey checks that key is one bare address, exactly as the API contract words it: valid
+// UTF-8, exactly one "@" with something on each side, and no whitespace (unicode.IsSpace) or
+// control characters (unicode.IsControl) anywhere. Nothing stricter: it is not an RFC 5322 parser,
+// and other characters are left to the upstream, which decides whether the address exists.
 func validateKey(key string) error {
 	if reason := invalidEmailReason(key); reason != "" {
 		return &provider.Error{
@@ -95,10 +96,8 @@ func invalidEmailReason(key string) string {
 		switch {
 		case unicode.IsSpace(r):
 			return "contains whitespace"
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+		case unicode.IsControl(r):
 			return "contains a control character"
-		case r == '<' || r == '>':
-			return "must be a bare address, without angle brackets"
 		}
 	}
 	local, domain, found := strings.Cut(key, "@")

@@ -73,7 +73,12 @@ func TestGetUserRoles(t *testing.T) {
 		{"different case", `"role":"Admin",`, provider.RoleUnknown, "Admin"},
 		{"empty", `"role":"",`, provider.RoleUnknown, ""},
 		{"null", `"role":null,`, provider.RoleUnknown, ""},
-		{"not a string", `"role":3,`, provider.RoleUnknown, ""},
+		{"not a string keeps its JSON text", `"role":7,`, provider.RoleUnknown, "7"},
+		{"negative number", `"role":-1,`, provider.RoleUnknown, "-1"},
+		{"fraction", `"role":2.5,`, provider.RoleUnknown, "2.5"},
+		{"boolean", `"role":true,`, provider.RoleUnknown, "true"},
+		{"object, compacted", `"role":{ "a" : 1 },`, provider.RoleUnknown, `{"a":1}`},
+		{"array", `"role":["admin"],`, provider.RoleUnknown, `["admin"]`},
 		{"absent", ``, provider.RoleUnknown, ""},
 	}
 	for _, tt := range tests {
@@ -135,7 +140,7 @@ func TestGetUserTimestamps(t *testing.T) {
 			if tt.lastLogin != "" {
 				field = `"last_login":` + tt.lastLogin + `,`
 			}
-			user := getUser(t, `{`+field+`"user_id":"u1","status":"active","created_at":"2025-01-01T00:00:00Z"}`)
+			user := getUser(t, `{`+field+`"user_id":"u1","email":"alice@example.com","status":"active","created_at":"2025-01-01T00:00:00Z"}`)
 			if !sameTime(user.LastLoginAt, tt.want) {
 				t.Errorf("lastLoginAt = %v, want %v", user.LastLoginAt, tt.want)
 			}
@@ -208,13 +213,14 @@ func TestInvalidKeysAreRefusedWithoutRequest(t *testing.T) {
 		"alice\x7f@example.com",
 		"alice\u00a0@example.com", // no-break space
 		"alice\u2028@example.com", // line separator
-		"alice\u200b@example.com", // zero-width space
-		"alice\u202e@example.com", // right-to-left override
+		"alice\u3000@example.com", // ideographic space
 		"alice\u0085@example.com", // C1 control (NEL)
+		"alice\u009b@example.com", // C1 control (CSI)
 		"alice\xff@example.com",   // invalid UTF-8
+		"alice@example.com\xc3",   // truncated UTF-8 sequence
 		"Alice <alice@example.com>",
-		"<alice@example.com>",
 		"alice@example.com, bob@example.com",
+		"alice@example.com,bob@example.com",
 	} {
 		t.Run(fmt.Sprintf("%q", key), func(t *testing.T) {
 			_ = requireError(t, Provider{}.ValidateKey(key), provider.KindInvalidKey)
@@ -230,8 +236,24 @@ func TestInvalidKeysAreRefusedWithoutRequest(t *testing.T) {
 	}
 }
 
+// TestValidKeys holds the contract's rule and nothing stricter: one "@", both sides non-empty, no
+// whitespace or control characters. Other punctuation and invisible format characters are the
+// upstream's business (it answers 404 for an address it does not know).
 func TestValidKeys(t *testing.T) {
-	for _, key := range []string{"alice@example.com", "alice+ops@example.com", "a@b", "o'brien@example.co.uk", "jörg@exämple.com"} {
+	for _, key := range []string{
+		"alice@example.com",
+		"alice+ops@example.com",
+		"a@b",
+		"o'brien@example.co.uk",
+		"jörg@exämple.com",
+		"a<b@example.com",
+		"<alice@example.com>",
+		"alice@example.com>",
+		"al\u200dice@example.com", // zero-width joiner (Cf)
+		"alice\u200b@example.com", // zero-width space (Cf, not whitespace to unicode.IsSpace)
+		"alice\u202e@example.com", // right-to-left override (Cf)
+		"\"a,b\"@example.com",
+	} {
 		if err := (Provider{}).ValidateKey(key); err != nil {
 			t.Errorf("ValidateKey(%q) = %v, want nil", key, err)
 		}
@@ -257,6 +279,10 @@ func TestGetUserErrors(t *testing.T) {
 		{"418 unexpected", http.StatusTeapot, "", "teapot", provider.KindTransient, []string{"418", "teapot"}, 0},
 		{"malformed JSON 200", http.StatusOK, "", `{"user_id": "u1"`, provider.KindTransient, []string{"decode response"}, 0},
 		{"identity field of the wrong type", http.StatusOK, "", `{"user_id": 42}`, provider.KindTransient, []string{"decode response"}, 0},
+		{"empty object", http.StatusOK, "", `{}`, provider.KindTransient, []string{"200", "decode response: missing email"}, 0},
+		{"email absent", http.StatusOK, "", `{"user_id":"u1","user_name":"A","role":"admin","status":"active"}`, provider.KindTransient, []string{"decode response: missing email"}, 0},
+		{"email empty", http.StatusOK, "", `{"user_id":"u1","email":"","role":"admin","status":"active"}`, provider.KindTransient, []string{"decode response: missing email"}, 0},
+		{"email null", http.StatusOK, "", `{"user_id":"u1","email":null,"role":"admin","status":"active"}`, provider.KindTransient, []string{"decode response: missing email"}, 0},
 		{"body over 1 MiB", http.StatusOK, "", `{"user_name":"` + strings.Repeat("a", 1<<20) + `"}`, provider.KindTransient, []string{"response body exceeds 1 MiB"}, 0},
 	}
 	for _, tt := range tests {

@@ -29,7 +29,7 @@ func toUser(w userResponse) provider.User {
 		Email:        w.Email,
 		DisplayName:  w.UserName,
 		Role:         lookup(roles, w.Role, provider.RoleUnknown),
-		ProviderRole: w.Role.Value,
+		ProviderRole: w.Role.Raw, // verbatim, even when not a string: "7", {"a":1}
 		State:        lookup(states, w.Status, provider.StateUnknown),
 		CreatedAt:    parseTimestamp(w.CreatedAt),
 		UpdatedAt:    parseTimestamp(w.UpdatedAt),

@@ -79,9 +79,17 @@ func New(providerName string, cfg provider.Config, opts Options) (*Client, error
 	}, nil
 }
 
-// GetJSON requests base/segments... and decodes a 200 answer's JSON object into out. Each segment
-// is escaped as exactly one path segment, so a key may contain anything. Every failure is a
-// *provider.Error.
+// Validator is implemented by a response type that can tell, once decoded, whether the object is
+// one it can use (for example, that the user's identity is present). GetJSON calls Validate after a
+// successful decode; an error fails the request like an undecodable body.
+type Validator interface {
+	Validate() error
+}
+
+// GetJSON requests base/segments... and decodes a 200 answer's JSON object into out. If out
+// implements Validator, the decoded value must also pass Validate. Each segment is escaped as
+// exactly one path segment, so a key may contain anything. Every failure is a *provider.Error; an
+// undecodable or invalid 200 body is KindTransient with the message "decode response".
 func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error {
 	endpoint, err := joinPath(c.base, segments)
 	if err != nil {
@@ -135,13 +143,20 @@ func readCapped(r io.Reader) ([]byte, error) {
 }
 
 // decodeObject insists on a JSON object: "null", "[]" or a bare string would otherwise decode into
-// an empty user without complaint.
+// an empty user without complaint. An object that decodes but fails out's Validate (say, "{}") is
+// refused too.
 func decodeObject(body []byte, out any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return errors.New("expected a JSON object")
 	}
-	return json.Unmarshal(body, out)
+	if err := json.Unmarshal(body, out); err != nil {
+		return err
+	}
+	if v, ok := out.(Validator); ok {
+		return v.Validate()
+	}
+	return nil
 }
 
 // statusError classifies a non-200 answer.

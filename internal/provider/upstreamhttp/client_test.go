@@ -228,6 +228,43 @@ func TestGetJSONUndecodableOKBodyIsTransient(t *testing.T) {
 	}
 }
 
+// identified is a response type that insists on its identity field.
+type identified struct {
+	ID string `json:"id"`
+}
+
+func (v *identified) Validate() error {
+	if v.ID == "" {
+		return errors.New("missing id")
+	}
+	return nil
+}
+
+func TestGetJSONRunsValidatorAfterDecoding(t *testing.T) {
+	for _, body := range []string{`{}`, `{"id":""}`, `{"name":"x"}`, `{"id":null}`} {
+		t.Run(body, func(t *testing.T) {
+			_, cfg := newTLSServer(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) })
+			var out identified
+			err := mustNew(t, cfg, Options{}).GetJSON(context.Background(), &out, "u")
+			var perr *provider.Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("GetJSON = %v (%+v), want a *provider.Error", err, out)
+			}
+			if perr.Kind != provider.KindTransient || perr.StatusCode != http.StatusOK {
+				t.Errorf("kind, status = %s, %d; want Transient, 200", perr.Kind, perr.StatusCode)
+			}
+			if !strings.Contains(perr.Error(), "decode response: missing id") {
+				t.Errorf("error %q does not say the identity is missing", perr.Error())
+			}
+		})
+	}
+	_, cfg := newTLSServer(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"id":"u1"}`) })
+	var out identified
+	if err := mustNew(t, cfg, Options{}).GetJSON(context.Background(), &out, "u"); err != nil || out.ID != "u1" {
+		t.Errorf("GetJSON = %v, %+v; want u1 and no error", err, out)
+	}
+}
+
 func TestGetJSONBodyCap(t *testing.T) {
 	// A JSON object padded with spaces to exactly size bytes.
 	object := func(size int) string {

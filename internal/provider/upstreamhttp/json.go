@@ -1,6 +1,7 @@
 package upstreamhttp
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -14,6 +15,10 @@ type OptionalString struct {
 	IsString bool
 	// Set reports that the field is present and not null, whatever its type.
 	Set bool
+	// Raw is the value as the upstream sent it, for showing verbatim: the string itself for a JSON
+	// string, the compact JSON text of any other value (7, -1, 2.5, true, {"a":1}), and "" when the
+	// field is absent or null.
+	Raw string
 }
 
 // UnmarshalJSON never fails; json.Decoder does not call it for absent fields.
@@ -26,7 +31,26 @@ func (s *OptionalString) UnmarshalJSON(data []byte) error {
 	if json.Unmarshal(data, &s.Value) == nil {
 		s.IsString = true
 	}
+	s.Raw = RawText(data)
 	return nil
+}
+
+// RawText renders one JSON value for display: the string value of a JSON string, "" for null, and
+// the compact JSON text of anything else. data is a single JSON value, as given to UnmarshalJSON.
+func RawText(data []byte) string {
+	data = bytes.TrimSpace(data)
+	if string(data) == "null" {
+		return ""
+	}
+	var text string
+	if json.Unmarshal(data, &text) == nil {
+		return text
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, data) != nil {
+		return string(data) // not reached for input that came from json.Decoder
+	}
+	return compact.String()
 }
 
 // ParseTimestamp parses an RFC 3339 timestamp (fractional seconds allowed) and returns it in UTC,
