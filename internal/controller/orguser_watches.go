@@ -73,7 +73,8 @@ func (r *OrgUserReconciler) namespaceAdmissionChanges() handler.EventHandler {
 	}
 }
 
-func (r *OrgUserReconciler) usersWhoseAdmissionChanged(ctx context.Context, namespace string, oldLabels, newLabels labels.Set) []ctrl.Request {
+func (r *OrgUserReconciler) usersWhoseAdmissionChanged(ctx context.Context, namespace string,
+	oldLabels, newLabels labels.Set) []ctrl.Request {
 	users := &identityv1alpha1.OrgUserList{}
 	if err := r.List(ctx, users, client.InNamespace(namespace)); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "List OrgUsers of namespace", "namespace", namespace)
