@@ -30,6 +30,16 @@ type ThrottledError struct {
 	Delay time.Duration
 }
 
+// PausedError is the provider-wide 429 pause answering for the upstream; no request was sent. It
+// unwraps to the RateLimited *provider.Error the caller would have got from the upstream itself.
+type PausedError struct {
+	Err *provider.Error
+}
+
+func (e *PausedError) Error() string { return e.Err.Error() }
+
+func (e *PausedError) Unwrap() error { return e.Err }
+
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("client-side rate limit: next request allowed in %s", e.Delay.Round(time.Millisecond))
 }
@@ -61,7 +71,7 @@ func (c *Conn) PausedUntil() time.Time {
 }
 
 // GetUser reads one user, honouring the provider-wide 429 pause and the token bucket. While paused it
-// returns a RateLimited *provider.Error without sending anything; when the bucket would make the caller
+// returns a *PausedError (a RateLimited *provider.Error) without sending anything; when the bucket would make the caller
 // wait longer than maxWait it returns a *ThrottledError so the caller can come back later instead of
 // holding a worker.
 func (c *Conn) GetUser(ctx context.Context, key string) (provider.User, error) {
@@ -71,13 +81,13 @@ func (c *Conn) GetUser(ctx context.Context, key string) (provider.User, error) {
 	c.mu.Unlock()
 
 	if now := c.now(); now.Before(paused) {
-		return provider.User{}, &provider.Error{
+		return provider.User{}, &PausedError{Err: &provider.Error{
 			Provider:   c.provider,
 			Kind:       provider.KindRateLimited,
 			StatusCode: 429,
 			Message:    "upstream asked to back off; all users of this provider wait until " + paused.UTC().Format(time.RFC3339),
 			RetryAfter: paused.Sub(now),
-		}
+		}}
 	}
 
 	reservation := c.limiter.Reserve()

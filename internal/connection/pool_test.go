@@ -315,6 +315,10 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 				if perr.RetryAfter != 10*time.Second {
 					t.Errorf("GetUser(%q) while paused: RetryAfter %s, want the 10s left", key, perr.RetryAfter)
 				}
+				var paused *PausedError
+				if !errors.As(err, &paused) {
+					t.Errorf("GetUser(%q) while paused = %T, want a *PausedError so callers can tell no request was sent", key, err)
+				}
 			}
 			if n := client.total(); n != 1 {
 				t.Fatalf("client called %d times during the pause, want only the first call", n)

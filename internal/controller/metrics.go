@@ -36,6 +36,7 @@ func forgetFreshness(name types.NamespacedName) {
 	lastSuccessSeconds.DeleteLabelValues(name.Namespace, name.Name)
 }
 
+// recordUpstreamCall counts one request sent upstream, by its result.
 func recordUpstreamCall(providerName string, err error) {
 	result := "ok"
 	if err != nil {

@@ -79,11 +79,14 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		conn.PauseUntil(until.Time)
 	}
 	u, err := conn.GetUser(ctx, user.Spec.Key)
-	recordUpstreamCall(name, err)
 	var throttled *connection.ThrottledError
 	if errors.As(err, &throttled) {
 		att.throttled = throttled.Delay
 		return att, nil
+	}
+	// The pause answers locally and is not an upstream request; everything else reached the client.
+	if paused := (*connection.PausedError)(nil); !errors.As(err, &paused) {
+		recordUpstreamCall(name, err)
 	}
 	att.outcome, att.retryAfter = classify(name, u, err)
 	r.reflectRateLimit(ctx, prov, conn, err == nil)
