@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -168,21 +169,21 @@ func (r *OrgUserReconciler) namespaceAllowed(ctx context.Context, prov providerO
 	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
 		return false, nil, fmt.Errorf("get namespace %s: %w", namespace, err)
 	}
-	return selector.Matches(labelSet(ns.GetLabels())), nil, nil
+	return selector.Matches(labels.Set(ns.GetLabels())), nil, nil
 }
 
 // readToken reads the provider's Secret straight from the API server, never from a cache.
 func (r *OrgUserReconciler) readToken(ctx context.Context, prov *providerObject) (string, *syncOutcome, error) {
-	token, reason, msg, err := readSecretToken(ctx, r.APIReader, prov)
+	secret, err := readSecret(ctx, r.APIReader, prov)
 	if err != nil {
 		return "", nil, err
 	}
-	if reason != "" {
+	if secret.reason != "" {
 		// An OrgUser reports any credential problem as SecretNotFound; the provider's own status tells
 		// the finer reason (SecretKeyMissing).
-		return "", ptr(terminal(identityv1alpha1.ReasonSecretNotFound, "%s", msg)), nil
+		return "", ptr(terminal(identityv1alpha1.ReasonSecretNotFound, "%s", secret.message)), nil
 	}
-	return token, nil, nil
+	return secret.token, nil, nil
 }
 
 // reflectRateLimit mirrors the provider-wide 429 pause into the provider's status.rateLimitedUntil, and

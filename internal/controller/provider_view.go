@@ -8,6 +8,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/provider/flashback"
+	"github.com/orgsync/orgsync/internal/provider/mixpeek"
 )
 
 // Defaults from the API contract, applied when the API server did not default a field (objects
@@ -18,10 +20,6 @@ const (
 	defaultRequestsPerSecond = 5
 	defaultBurst             = 10
 	defaultSecretKey         = "token"
-	mixpeekName              = "mixpeek"
-	flashbackName            = "flashback"
-	mixpeekDefaultBaseURL    = "https://api.mixpeek.com"
-	flashbackDefaultBaseURL  = "https://backend.flashback.tech"
 )
 
 // providerObject is an OrgProvider or a ClusterOrgProvider seen through what they have in common.
@@ -59,9 +57,9 @@ func backend(cfg *identityv1alpha1.ProviderConfig) (name, baseURL string, err er
 	case cfg.Mixpeek != nil && cfg.Flashback != nil:
 		return "", "", fmt.Errorf("both mixpeek and flashback are set; exactly one provider block is allowed")
 	case cfg.Mixpeek != nil:
-		return mixpeekName, orDefault(cfg.Mixpeek.BaseURL, mixpeekDefaultBaseURL), nil
+		return mixpeek.Name, orDefault(cfg.Mixpeek.BaseURL, mixpeek.DefaultBaseURL), nil
 	case cfg.Flashback != nil:
-		return flashbackName, orDefault(cfg.Flashback.BaseURL, flashbackDefaultBaseURL), nil
+		return flashback.Name, orDefault(cfg.Flashback.BaseURL, flashback.DefaultBaseURL), nil
 	default:
 		return "", "", fmt.Errorf("no provider block is set; set exactly one of mixpeek or flashback")
 	}

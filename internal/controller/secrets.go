@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -54,14 +53,6 @@ func readSecret(ctx context.Context, reader client.Reader, prov *providerObject)
 	state.token = token
 	return state, nil
 }
-
-// readSecretToken is readSecret for callers that only need the token or the reason it is missing.
-func readSecretToken(ctx context.Context, reader client.Reader, prov *providerObject) (token, reason, message string, err error) {
-	state, err := readSecret(ctx, reader, prov)
-	return state.token, state.reason, state.message, err
-}
-
-func labelSet(l map[string]string) labels.Set { return labels.Set(l) }
 
 func tokenDigest(token string) string {
 	sum := sha256.Sum256([]byte(token))
