@@ -27,7 +27,7 @@ if have_all "$cache"; then
   exit 0
 fi
 
-echo ">> Building kube-apiserver, etcd and kubectl $kube_version into $out (first run only; about five minutes)" >&2
+echo ">> Building kube-apiserver, etcd and kubectl $kube_version into $out (first run only; about fifteen minutes on two cores)" >&2
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
