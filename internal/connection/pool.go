@@ -87,14 +87,6 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 	return conn, nil
 }
 
-// Lookup returns the existing connection for id, if any.
-func (p *Pool) Lookup(id string) (*Conn, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	conn, ok := p.conns[id]
-	return conn, ok
-}
-
 // Forget drops the connection of a deleted provider object.
 func (p *Pool) Forget(id string) {
 	p.mu.Lock()

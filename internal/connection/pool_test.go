@@ -239,7 +239,7 @@ func TestPoolUnknownProvider(t *testing.T) {
 	if err == nil || c != nil {
 		t.Fatalf("Get with unknown provider = %v, %v; want an error", c, err)
 	}
-	if _, ok := p.Lookup("uid"); ok {
+	if _, ok := p.lookup("uid"); ok {
 		t.Errorf("a connection was kept for an unknown provider")
 	}
 	if fp.newClientCalls() != 0 {
@@ -250,13 +250,13 @@ func TestPoolUnknownProvider(t *testing.T) {
 func TestPoolForget(t *testing.T) {
 	p, fp, _ := newTestPool(t)
 	c1 := mustGet(t, p, "uid", baseSettings())
-	if got, ok := p.Lookup("uid"); !ok || got != c1 {
+	if got, ok := p.lookup("uid"); !ok || got != c1 {
 		t.Fatalf("Lookup = %v, %v; want the connection", got, ok)
 	}
 	c1.pause(time.Minute)
 
 	p.Forget("uid")
-	if _, ok := p.Lookup("uid"); ok {
+	if _, ok := p.lookup("uid"); ok {
 		t.Fatalf("Lookup still finds the connection after Forget")
 	}
 	c2 := mustGet(t, p, "uid", baseSettings())
@@ -482,4 +482,12 @@ func TestPoolConcurrentUse(t *testing.T) {
 	if fp.newClientCalls() == 0 {
 		t.Errorf("no client built")
 	}
+}
+
+// lookup returns the pool's connection for id, if it keeps one.
+func (p *Pool) lookup(id string) (*Conn, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	conn, ok := p.conns[id]
+	return conn, ok
 }

@@ -26,6 +26,12 @@ type userRecord struct {
 func (m *userMemory) get(obj client.Object) userRecord {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.lookup(obj)
+}
+
+// lookup is get for callers that hold the lock; a record of an earlier object of the same name is
+// not this object's.
+func (m *userMemory) lookup(obj client.Object) userRecord {
 	rec := m.users[client.ObjectKeyFromObject(obj)]
 	if rec.uid != obj.GetUID() {
 		return userRecord{uid: obj.GetUID()}
@@ -33,37 +39,32 @@ func (m *userMemory) get(obj client.Object) userRecord {
 	return rec
 }
 
-func (m *userMemory) put(obj client.Object, rec userRecord) {
+// update changes obj's record under one lock and returns the result.
+func (m *userMemory) update(obj client.Object, change func(*userRecord)) userRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec := m.lookup(obj)
+	change(&rec)
 	if m.users == nil {
 		m.users = map[types.NamespacedName]userRecord{}
 	}
 	m.users[client.ObjectKeyFromObject(obj)] = rec
+	return rec
 }
 
 // recordSuccess notes a successful read, which also ends any failure streak.
 func (m *userMemory) recordSuccess(obj client.Object, at time.Time) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.put(obj, userRecord{uid: obj.GetUID(), lastSuccess: at})
+	m.update(obj, func(rec *userRecord) { rec.lastSuccess, rec.failures = at, 0 })
 }
 
 // recordFailure counts a transient failure and returns how many happened in a row.
 func (m *userMemory) recordFailure(obj client.Object) int {
-	rec := m.get(obj)
-	rec.failures++
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.put(obj, rec)
-	return rec.failures
+	return m.update(obj, func(rec *userRecord) { rec.failures++ }).failures
 }
 
 // resetFailures ends the failure streak after an answer that is not transient.
 func (m *userMemory) resetFailures(obj client.Object) {
-	rec := m.get(obj)
-	rec.failures = 0
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.put(obj, rec)
+	m.update(obj, func(rec *userRecord) { rec.failures = 0 })
 }
 
 func (m *userMemory) forget(name types.NamespacedName) {
