@@ -46,6 +46,7 @@ func main() {
 		enableHTTP2             bool
 		secretPollInterval      time.Duration
 		maxConcurrentReconciles int
+		leaderElection          leaderElectionFlags
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -60,6 +61,7 @@ func main() {
 		"How often each provider's credential Secret is re-read to notice rotation (Secrets are never watched).")
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many OrgUsers are synced in parallel; each provider's rateLimit still applies.")
+	leaderElection.bind(flag.CommandLine)
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -75,11 +77,15 @@ func main() {
 	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOptions,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "orgsync.identity.orgsync.io",
+		Scheme:                  scheme,
+		Metrics:                 metricsOptions,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          enableLeaderElection,
+		LeaderElectionID:        "orgsync.identity.orgsync.io",
+		LeaderElectionNamespace: leaderElection.namespace,
+		LeaseDuration:           &leaderElection.leaseDuration,
+		RenewDeadline:           &leaderElection.renewDeadline,
+		RetryPeriod:             &leaderElection.retryPeriod,
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Secrets are read straight from the API server, one named Secret at a time, so the
 			// manager never lists or caches the cluster's Secrets.
@@ -120,4 +126,26 @@ func main() {
 		setupLog.Error(err, "Problem running manager")
 		os.Exit(1)
 	}
+}
+
+// leaderElectionFlags tune how fast a standby takes over (lease duration, retry period) against how
+// long the leader tolerates an unreachable API server before it gives up and exits (renew deadline).
+// The defaults are client-go's.
+type leaderElectionFlags struct {
+	namespace     string
+	leaseDuration time.Duration
+	renewDeadline time.Duration
+	retryPeriod   time.Duration
+}
+
+func (f *leaderElectionFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&f.namespace, "leader-election-namespace", "",
+		"Namespace of the leader election Lease; empty means the Pod's own namespace (required outside a cluster).")
+	fs.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a standby waits after the leader's last renewal before it takes over.")
+	fs.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps retrying to renew its lease (e.g. while the API server is down) before it exits; "+
+			"must be less than the lease duration.")
+	fs.DurationVar(&f.retryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How often candidates try to acquire or renew the lease.")
 }
