@@ -1,0 +1,106 @@
+package outage
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/orgsync/orgsync/internal/upstreamsim"
+)
+
+// apiServerOutage is how long the API server stays down.
+const apiServerOutage = 30 * time.Second
+
+// TestAPIServerOutage stops the API server for 30 s while the manager is in the middle of a forced
+// refresh of every user (the upstream answers slowly, so reads are in flight when it stops; their
+// status writes fail). The manager must ride it out without a restart, finish every refresh once
+// the server is back, keep every user's mirrored data, and announce each role change exactly once.
+//
+// The manager runs without leader election here: with it, a leader that cannot renew its lease for
+// --leader-elect-renew-deadline (10 s by default) exits on purpose and is restarted by its
+// Deployment, which TestLeaderTakeover and TestKilledMidWrite cover.
+func TestAPIServerOutage(t *testing.T) {
+	ns := newNamespace(t)
+	fixtures := populate(t, ns, 12, 8)
+	mgr := startManager(t, "manager")
+	before := waitSynced(t, ns, fixtures, func(fixture) string { return "Member" }, "")
+
+	// Every other user becomes an admin upstream; the forced refresh must mirror that.
+	promoted := map[string]bool{}
+	for i, f := range fixtures {
+		if i%2 == 0 {
+			setUpstreamRole(t, f, true)
+			promoted[f.name] = true
+		}
+	}
+	wantRole := func(f fixture) string { return roleName(promoted[f.name]) }
+
+	for _, api := range []string{upstreamsim.ProviderMixpeek, upstreamsim.ProviderFlashback} {
+		sim.InjectFault(api, upstreamsim.Fault{Delay: 2 * time.Second})
+	}
+	t.Cleanup(sim.ClearFaults)
+	base := sim.TotalRequests()
+	requested := forceRefresh(t, ns, fixtures)
+	eventually(t, settleTimeout, func() error {
+		if sim.TotalRequests() == base {
+			return fmt.Errorf("no upstream read has started yet")
+		}
+		return nil
+	})
+
+	stoppedAt := time.Now()
+	must(t, env.ControlPlane.APIServer.Stop())
+	inFlight := sim.TotalRequests() - base
+	time.Sleep(apiServerOutage - time.Since(stoppedAt))
+	mgr.requireRunning(t)
+	sim.ClearFaults() // the upstream is healthy again; what is left to recover from is the API server
+	must(t, env.ControlPlane.APIServer.Start())
+	restartedAt := time.Now()
+	t.Logf("API server down for %s; %d upstream reads had started when it stopped", restartedAt.Sub(stoppedAt).Round(100*time.Millisecond), inFlight)
+
+	after := waitSynced(t, ns, fixtures, wantRole, requested)
+	recovered := time.Since(restartedAt)
+	t.Logf("RECOVERY API server outage (%s): every forced refresh mirrored %s after the API server was back (%s after it stopped)",
+		apiServerOutage, recovered.Round(100*time.Millisecond), time.Since(stoppedAt).Round(100*time.Millisecond))
+	mgr.requireRunning(t)
+
+	for _, f := range fixtures {
+		b, a := before[f.name].Status, after[f.name].Status
+		if a.Provider != b.Provider || a.UserID != b.UserID || a.Email != b.Email || a.DisplayName != b.DisplayName ||
+			a.State != b.State || !a.CreatedAt.Equal(b.CreatedAt) {
+			t.Errorf("%s lost mirrored data:\nbefore %s\nafter  %s", f.name, mirroredFields(b), mirroredFields(a))
+		}
+		u := after[f.name]
+		for _, problem := range inconsistencies(&u, f) {
+			t.Errorf("%s: %s", f.name, problem)
+		}
+	}
+
+	// Each promotion is announced once: not lost with the failed writes, not repeated by the retries.
+	eventually(t, settleTimeout, func() error {
+		counts := eventCounts(t, ns)
+		for _, f := range fixtures {
+			if promoted[f.name] && counts[f.name]["RoleChanged"] == 0 {
+				return fmt.Errorf("no RoleChanged event for %s yet", f.name)
+			}
+		}
+		return nil
+	})
+	time.Sleep(3 * time.Second) // let a duplicate, if one were on its way, arrive
+	counts := eventCounts(t, ns)
+	for _, f := range fixtures {
+		want := 0
+		if promoted[f.name] {
+			want = 1
+		}
+		if got := counts[f.name]["RoleChanged"]; got != want {
+			t.Errorf("%s: %d RoleChanged events, want %d", f.name, got, want)
+		}
+		if got := counts[f.name]["StateChanged"]; got != 0 {
+			t.Errorf("%s: %d StateChanged events, want none", f.name, got)
+		}
+	}
+	if t.Failed() {
+		t.Logf("events: %s", describeEvents(counts))
+	}
+}
