@@ -2,6 +2,8 @@ package outage
 
 import (
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,14 +51,17 @@ func TestAPIServerOutage(t *testing.T) {
 	})
 
 	stoppedAt := time.Now()
-	must(t, env.ControlPlane.APIServer.Stop())
+	stopAPIServer(t)
 	inFlight := sim.TotalRequests() - base
 	time.Sleep(apiServerOutage - time.Since(stoppedAt))
 	mgr.requireRunning(t)
 	sim.ClearFaults() // the upstream is healthy again; what is left to recover from is the API server
+	startingAt := time.Now()
 	must(t, env.ControlPlane.APIServer.Start())
+	requireServing(t, true)
 	restartedAt := time.Now()
-	t.Logf("API server down for %s; %d upstream reads had started when it stopped", restartedAt.Sub(stoppedAt).Round(100*time.Millisecond), inFlight)
+	t.Logf("API server stopped for %s (%d upstream reads had started), then took %s to start and pass its health check",
+		startingAt.Sub(stoppedAt).Round(100*time.Millisecond), inFlight, restartedAt.Sub(startingAt).Round(100*time.Millisecond))
 
 	after := waitSynced(t, ns, fixtures, wantRole, requested)
 	recovered := time.Since(restartedAt)
@@ -103,4 +108,36 @@ func TestAPIServerOutage(t *testing.T) {
 	if t.Failed() {
 		t.Logf("events: %s", describeEvents(counts))
 	}
+}
+
+// stopAPIServer stops kube-apiserver like a kubelet stops a static Pod: SIGTERM, and SIGKILL after a
+// grace period. kube-apiserver stops listening at once on SIGTERM but may take longer than envtest's
+// stop timeout to exit while clients hold connections; the grace period bounds that, so the outage
+// starts when the test says.
+func stopAPIServer(t *testing.T) {
+	t.Helper()
+	apiServer := env.ControlPlane.APIServer
+	saved := apiServer.StopTimeout
+	apiServer.StopTimeout = 3 * time.Second
+	defer func() { apiServer.StopTimeout = saved }()
+	if err := apiServer.Stop(); err != nil && !strings.Contains(err.Error(), "timeout waiting for process") {
+		t.Fatalf("stop the API server: %v", err)
+	}
+	requireServing(t, false)
+}
+
+// requireServing checks whether the API server's port accepts connections.
+func requireServing(t *testing.T, want bool) {
+	t.Helper()
+	addr := net.JoinHostPort(env.ControlPlane.APIServer.SecureServing.Address, env.ControlPlane.APIServer.SecureServing.Port)
+	eventually(t, 30*time.Second, func() error {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = conn.Close()
+		}
+		if serving := err == nil; serving != want {
+			return fmt.Errorf("API server at %s serving=%v, want %v", addr, serving, want)
+		}
+		return nil
+	})
 }
