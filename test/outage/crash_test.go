@@ -27,10 +27,10 @@ func TestKilledMidWrite(t *testing.T) {
 	for _, f := range fixtures {
 		setUpstreamRole(t, f, true)
 	}
-	// Mixpeek answers quickly enough for a steady stream of writes; Flashback answers just inside
-	// the provider's 10 s timeout, so its reads are still in flight when the manager dies.
+	// Mixpeek answers quickly enough for a steady stream of writes; Flashback answers slowly (well
+	// inside the provider's 10 s timeout), so its reads are still in flight when the manager dies.
 	sim.InjectFault(upstreamsim.ProviderMixpeek, upstreamsim.Fault{Delay: 200 * time.Millisecond})
-	sim.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Delay: 8 * time.Second})
+	sim.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Delay: 5 * time.Second})
 	t.Cleanup(sim.ClearFaults)
 	requested := forceRefresh(t, ns, fixtures)
 
