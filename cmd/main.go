@@ -65,7 +65,8 @@ func main() {
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 64,
 		"How many OrgUsers are reconciled in parallel across all providers; each provider's rateLimit still applies.")
 	flag.IntVar(&maxInFlightPerProvider, "max-in-flight-per-provider", 16,
-		"How many requests one provider object may have waiting for an answer; a provider that never answers holds at most this many reconcilers.")
+		"How many requests one provider object may have waiting for an answer; "+
+			"a provider that never answers holds at most this many reconcilers.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()

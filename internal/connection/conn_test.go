@@ -34,12 +34,12 @@ func TestConnConcurrencyBudgetTurnsCallersAwayInsteadOfHoldingThem(t *testing.T)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = lookup(conn, context.Background(), key)
+			_, _ = lookup(context.Background(), conn, key)
 		}()
 		<-started
 	}
 	begin := time.Now()
-	_, err := lookup(conn, context.Background(), "c")
+	_, err := lookup(context.Background(), conn, "c")
 	var deferred *DeferredError
 	if !errors.As(err, &deferred) || deferred.Cause != CauseConcurrency {
 		t.Fatalf("third lookup with the budget of 2 in use = %v, want a DeferredError for concurrency", err)
@@ -49,7 +49,7 @@ func TestConnConcurrencyBudgetTurnsCallersAwayInsteadOfHoldingThem(t *testing.T)
 	}
 	close(release)
 	wg.Wait()
-	if _, err := lookup(conn, context.Background(), "c"); err != nil {
+	if _, err := lookup(context.Background(), conn, "c"); err != nil {
 		t.Errorf("lookup once the budget is free = %v", err)
 	}
 	if n := fp.last().total(); n != 3 {
@@ -137,12 +137,12 @@ func TestConnDeferredCallersAreSpreadAtTheRateAndKeepTheirTurn(t *testing.T) {
 	s.RequestsPerSecond, s.Burst = 10, 1
 	conn := mustGet(t, p, "uid", s)
 	ctx := context.Background()
-	if _, err := lookup(conn, ctx, "first"); err != nil {
+	if _, err := lookup(ctx, conn, "first"); err != nil {
 		t.Fatal(err)
 	}
-	var delays []time.Duration
+	delays := make([]time.Duration, 0, 5)
 	for i := range 5 {
-		_, err := lookup(conn, ctx, fmt.Sprint("user-", i))
+		_, err := lookup(ctx, conn, fmt.Sprint("user-", i))
 		var deferred *DeferredError
 		if !errors.As(err, &deferred) || deferred.Cause != CauseClientRateLimit {
 			t.Fatalf("lookup %d with an empty bucket = %v, want deferred by the client rate limit", i, err)
@@ -158,7 +158,7 @@ func TestConnDeferredCallersAreSpreadAtTheRateAndKeepTheirTurn(t *testing.T) {
 	// Coming back at its time, a caller is served without queueing again.
 	clk.advance(500 * time.Millisecond)
 	for i := range 5 {
-		if _, err := lookup(conn, ctx, fmt.Sprint("user-", i)); err != nil {
+		if _, err := lookup(ctx, conn, fmt.Sprint("user-", i)); err != nil {
 			t.Errorf("caller %d back at its time: %v", i, err)
 		}
 	}

@@ -118,7 +118,7 @@ func newTestPool(t *testing.T) (*Pool, *fakeProvider, *fakeClock) {
 	return p, fp, clk
 }
 
-func lookup(c *Conn, ctx context.Context, key string) (provider.User, error) {
+func lookup(ctx context.Context, c *Conn, key string) (provider.User, error) {
 	a, err := c.Lookup(ctx, Request{Key: key, Holder: "holder-" + key})
 	return a.User, err
 }
@@ -146,7 +146,7 @@ func TestPoolReusesClientForSameSettings(t *testing.T) {
 		t.Fatalf("NewClient called %d times for unchanged settings, want 1", n)
 	}
 	for _, key := range []string{"a@example.com", "b@example.com"} {
-		u, err := lookup(c2, context.Background(), key)
+		u, err := lookup(context.Background(), c2, key)
 		if err != nil || u.Email != key {
 			t.Fatalf("GetUser(%q) = %+v, %v", key, u, err)
 		}
@@ -207,7 +207,7 @@ func TestPoolRebuildsClientWhenSettingsChange(t *testing.T) {
 			if tc.check != nil && !tc.check(fp.last().cfg) {
 				t.Errorf("new client built with %+v, which lacks the change", fp.last().cfg)
 			}
-			if _, err := lookup(c2, context.Background(), "k"); err != nil {
+			if _, err := lookup(context.Background(), c2, "k"); err != nil {
 				t.Fatal(err)
 			}
 			if tc.rebuild && (old.total() != 0 || fp.last().total() != 1) {
@@ -231,7 +231,7 @@ func TestPoolNewClientFailure(t *testing.T) {
 	// Once the configuration is fixed the connection works.
 	fp.err = nil
 	c := mustGet(t, p, "uid", baseSettings())
-	if _, err := lookup(c, context.Background(), "k"); err != nil {
+	if _, err := lookup(context.Background(), c, "k"); err != nil {
 		t.Fatalf("GetUser after the fix: %v", err)
 	}
 }
@@ -301,7 +301,7 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 			ctx := context.Background()
 			start := clk.now()
 
-			_, err := lookup(conn, ctx, "hot@example.com")
+			_, err := lookup(ctx, conn, "hot@example.com")
 			if !provider.IsKind(err, provider.KindRateLimited) {
 				t.Fatalf("first call: %v, want the upstream 429", err)
 			}
@@ -314,7 +314,7 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 			clk.advance(tc.wantPause - 10*time.Second)
 			var lastDelay time.Duration
 			for _, key := range []string{"other@example.com", "hot@example.com", "third@example.com"} {
-				_, err := lookup(conn, ctx, key)
+				_, err := lookup(ctx, conn, key)
 				var deferred *DeferredError
 				if !errors.As(err, &deferred) || deferred.Cause != CausePaused {
 					t.Fatalf("lookup(%q) while paused = %v, want a DeferredError caused by the pause", key, err)
@@ -333,7 +333,7 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 			s.Token = "rotated"
 			conn = mustGet(t, p, "uid", s)
 			var deferred *DeferredError
-			if _, err := lookup(conn, ctx, "other@example.com"); !errors.As(err, &deferred) {
+			if _, err := lookup(ctx, conn, "other@example.com"); !errors.As(err, &deferred) {
 				t.Errorf("settings change lifted the pause: %v", err)
 			}
 			if fp.last().total() != 0 {
@@ -342,7 +342,7 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 
 			// Once the clock passes the pause, calls go upstream again.
 			clk.advance(10*time.Second + time.Millisecond)
-			if u, err := lookup(conn, ctx, "other@example.com"); err != nil || u.ID != "id-other@example.com" {
+			if u, err := lookup(ctx, conn, "other@example.com"); err != nil || u.ID != "id-other@example.com" {
 				t.Fatalf("GetUser after the pause = %+v, %v", u, err)
 			}
 			if !conn.PausedUntil().IsZero() {
@@ -360,11 +360,11 @@ func TestConnTokenBucketThrottlesInsteadOfBlocking(t *testing.T) {
 	conn := mustGet(t, p, "uid", s)
 	ctx := context.Background()
 
-	if _, err := lookup(conn, ctx, "a"); err != nil {
+	if _, err := lookup(ctx, conn, "a"); err != nil {
 		t.Fatalf("first call within the burst: %v", err)
 	}
 	start := time.Now()
-	_, err := lookup(conn, ctx, "b")
+	_, err := lookup(ctx, conn, "b")
 	if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
 		t.Errorf("throttled call blocked for %s", elapsed)
 	}
@@ -389,7 +389,7 @@ func TestConnTokenBucketWaitsBrieflyWithinMaxWait(t *testing.T) {
 	s.RequestsPerSecond, s.Burst = 100, 1 // one token every 10ms, well inside maxWait
 	conn := mustGet(t, p, "uid", s)
 	for i := range 3 {
-		if _, err := lookup(conn, context.Background(), fmt.Sprint(i)); err != nil {
+		if _, err := lookup(context.Background(), conn, fmt.Sprint(i)); err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
@@ -402,8 +402,8 @@ func TestConnTokenBucketWaitsBrieflyWithinMaxWait(t *testing.T) {
 	conn = mustGet(t, p, "uid", s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _ = lookup(conn, ctx, "x") // may use the token refilled meanwhile
-	if _, err := lookup(conn, ctx, "y"); !errors.Is(err, context.Canceled) {
+	_, _ = lookup(ctx, conn, "x") // may use the token refilled meanwhile
+	if _, err := lookup(ctx, conn, "y"); !errors.Is(err, context.Canceled) {
 		t.Errorf("GetUser with a cancelled context while waiting = %v, want context.Canceled", err)
 	}
 }
@@ -418,11 +418,11 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	fast.RequestsPerSecond, fast.Burst = 1000, 10
 
 	conn := mustGet(t, p, "uid", slow)
-	if _, err := lookup(conn, ctx, "a"); err != nil {
+	if _, err := lookup(ctx, conn, "a"); err != nil {
 		t.Fatal(err)
 	}
 	var throttled *DeferredError
-	if _, err := lookup(conn, ctx, "b"); !errors.As(err, &throttled) {
+	if _, err := lookup(ctx, conn, "b"); !errors.As(err, &throttled) {
 		t.Fatalf("at 1 rps the second call = %v, want throttled", err)
 	}
 
@@ -435,7 +435,7 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	}
 	time.Sleep(15 * time.Millisecond) // refill a few tokens at the new rate
 	for i := range 5 {
-		if _, err := lookup(conn, ctx, fmt.Sprint("fast", i)); err != nil {
+		if _, err := lookup(ctx, conn, fmt.Sprint("fast", i)); err != nil {
 			t.Fatalf("call %d after raising the rate: %v", i, err)
 		}
 	}
@@ -445,8 +445,8 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	if conn.limiter.Limit() != 1 || conn.limiter.Burst() != 1 {
 		t.Errorf("limiter = %v rps burst %d, want 1 burst 1", conn.limiter.Limit(), conn.limiter.Burst())
 	}
-	_, _ = lookup(conn, ctx, "last-token")
-	if _, err := lookup(conn, ctx, "c"); !errors.As(err, &throttled) {
+	_, _ = lookup(ctx, conn, "last-token")
+	if _, err := lookup(ctx, conn, "c"); !errors.As(err, &throttled) {
 		t.Errorf("after lowering the rate the call = %v, want throttled", err)
 	}
 	if fp.newClientCalls() != 1 {
@@ -471,7 +471,7 @@ func TestPoolConcurrentUse(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, err := lookup(conn, context.Background(), fmt.Sprint("k", i)); err != nil {
+				if _, err := lookup(context.Background(), conn, fmt.Sprint("k", i)); err != nil {
 					errs <- err
 					return
 				}

@@ -62,15 +62,6 @@ func (m *userMemory) firstSight(obj client.Object) bool {
 	return first
 }
 
-// each calls f for every record, under the lock: f must be quick.
-func (m *userMemory) each(f func(types.NamespacedName, userRecord)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for name, rec := range m.users {
-		f(name, rec)
-	}
-}
-
 // recordSuccess notes a successful read, which also ends any failure streak.
 func (m *userMemory) recordSuccess(obj client.Object, at time.Time) {
 	m.update(obj, func(rec *userRecord) { rec.lastSuccess, rec.failures = at, 0 })
