@@ -46,7 +46,9 @@ func main() {
 		enableHTTP2             bool
 		secretPollInterval      time.Duration
 		maxConcurrentReconciles int
-		leaderElection          leaderElectionFlags
+		maxInFlightPerProvider  int
+		leaderElectionNamespace string
+		leaderElection          leaderElectionTiming
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -59,8 +61,13 @@ func main() {
 		"Enable HTTP/2 for the metrics server (off by default: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
 	flag.DurationVar(&secretPollInterval, "secret-poll-interval", 30*time.Second,
 		"How often each provider's credential Secret is re-read to notice rotation (Secrets are never watched).")
-	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
-		"How many OrgUsers are synced in parallel; each provider's rateLimit still applies.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
+		"Namespace of the leader election Lease; empty means the manager's own namespace (required outside a cluster).")
+	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 64,
+		"How many OrgUsers are reconciled in parallel across all providers; each provider's rateLimit still applies.")
+	flag.IntVar(&maxInFlightPerProvider, "max-in-flight-per-provider", 16,
+		"How many requests one provider object may have waiting for an answer; "+
+			"a provider that never answers holds at most this many reconcilers.")
 	leaderElection.bind(flag.CommandLine)
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
@@ -82,10 +89,13 @@ func main() {
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionID:        "orgsync.identity.orgsync.io",
-		LeaderElectionNamespace: leaderElection.namespace,
+		LeaderElectionNamespace: leaderElectionNamespace,
 		LeaseDuration:           &leaderElection.leaseDuration,
 		RenewDeadline:           &leaderElection.renewDeadline,
 		RetryPeriod:             &leaderElection.retryPeriod,
+		// A leader that stops on purpose hands over at once instead of after the lease expires.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         controller.CacheOptions(),
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Secrets are read straight from the API server, one named Secret at a time, so the
 			// manager never lists or caches the cluster's Secrets.
@@ -107,6 +117,7 @@ func main() {
 		UserAgent:               version.UserAgent(),
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: maxConcurrentReconciles,
+		MaxInFlightPerProvider:  maxInFlightPerProvider,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)
@@ -128,19 +139,16 @@ func main() {
 	}
 }
 
-// leaderElectionFlags tune how fast a standby takes over (lease duration, retry period) against how
-// long the leader tolerates an unreachable API server before it gives up and exits (renew deadline).
-// The defaults are client-go's.
-type leaderElectionFlags struct {
-	namespace     string
+// leaderElectionTiming trades how fast a standby takes over (lease duration, retry period) against
+// how long the leader tolerates an unreachable API server before it gives up and exits (renew
+// deadline). The defaults are client-go's.
+type leaderElectionTiming struct {
 	leaseDuration time.Duration
 	renewDeadline time.Duration
 	retryPeriod   time.Duration
 }
 
-func (f *leaderElectionFlags) bind(fs *flag.FlagSet) {
-	fs.StringVar(&f.namespace, "leader-election-namespace", "",
-		"Namespace of the leader election Lease; empty means the Pod's own namespace (required outside a cluster).")
+func (f *leaderElectionTiming) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
 		"How long a standby waits after the leader's last renewal before it takes over.")
 	fs.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,

@@ -13,7 +13,7 @@ import (
 const (
 	// apiServerOutage is how long the API server stays down.
 	apiServerOutage = 30 * time.Second
-	// maxConcurrentReconciles is the manager's default --max-concurrent-reconciles.
+	// maxConcurrentReconciles bounds the writes the stop can cut off, and so the events it can lose.
 	maxConcurrentReconciles = 4
 )
 
@@ -28,7 +28,7 @@ const (
 func TestAPIServerOutage(t *testing.T) {
 	ns := newNamespace(t)
 	fixtures := populate(t, ns, 12, 8)
-	mgr := startManager(t, "manager")
+	mgr := startManager(t, "manager", fmt.Sprintf("--max-concurrent-reconciles=%d", maxConcurrentReconciles))
 	before := waitSynced(t, ns, fixtures, func(fixture) string { return "Member" }, "")
 
 	// Every other user becomes an admin upstream; the forced refresh must mirror that.
