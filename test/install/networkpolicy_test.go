@@ -57,7 +57,7 @@ func TestNetworkPolicyKustomize(t *testing.T) {
 	checkNetworkPolicies(t, policies, onlyDeployment(t, docs), true, []string{kustomizeAPIServer})
 
 	createRestrictedNamespace(t, networkPolicyNamespace)
-	var moved []doc
+	moved := make([]doc, 0, len(policies))
 	for _, d := range policies {
 		obj := d.obj.DeepCopy()
 		obj.SetNamespace(networkPolicyNamespace)
@@ -196,10 +196,11 @@ func checkEgress(t *testing.T, np *networkingv1.NetworkPolicy, apiServers []stri
 		addr string
 		port int
 	}
-	admitted := []endpoint{
-		{"203.0.113.7", 443},          // a provider on a public address
-		{"2001:4860:4860::8888", 443}, // the same over IPv6
-	}
+	admitted := make([]endpoint, 0, 2+2*len(apiServers))
+	admitted = append(admitted,
+		endpoint{"203.0.113.7", 443},          // a provider on a public address
+		endpoint{"2001:4860:4860::8888", 443}, // the same over IPv6
+	)
 	for _, a := range apiServers {
 		admitted = append(admitted, endpoint{a, 443}, endpoint{a, 6443})
 	}

@@ -140,7 +140,7 @@ func stopAPIServer(t *testing.T) {
 // requireServing checks whether the API server's port accepts connections.
 func requireServing(t *testing.T, want bool) {
 	t.Helper()
-	addr := net.JoinHostPort(env.ControlPlane.APIServer.SecureServing.Address, env.ControlPlane.APIServer.SecureServing.Port)
+	addr := net.JoinHostPort(env.ControlPlane.APIServer.Address, env.ControlPlane.APIServer.Port)
 	eventually(t, 30*time.Second, func() error {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {

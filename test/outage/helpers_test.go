@@ -106,7 +106,7 @@ func populate(t *testing.T, ns string, mixpeekUsers, flashbackUsers int) []fixtu
 	}
 
 	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	var fixtures []fixture
+	fixtures := make([]fixture, 0, mixpeekUsers+flashbackUsers)
 	for i := range mixpeekUsers {
 		suffix := uniqueSuffix()
 		email := fmt.Sprintf("user-%s@example.com", suffix)
