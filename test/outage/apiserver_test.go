@@ -55,17 +55,20 @@ func TestAPIServerOutage(t *testing.T) {
 	})
 
 	stoppedAt := time.Now()
+	startedBeforeStop := sim.TotalRequests() - base
 	stopAPIServer(t)
-	inFlight := sim.TotalRequests() - base
 	time.Sleep(apiServerOutage - time.Since(stoppedAt))
 	mgr.requireRunning(t)
 	sim.ClearFaults() // the upstream is healthy again; what is left to recover from is the API server
 	startingAt := time.Now()
+	readsDuringOutage := sim.TotalRequests() - base - startedBeforeStop
 	must(t, env.ControlPlane.APIServer.Start())
 	requireServing(t, true)
 	restartedAt := time.Now()
-	t.Logf("API server stopped for %s (%d upstream reads had started), then took %s to start and pass its health check",
-		startingAt.Sub(stoppedAt).Round(100*time.Millisecond), inFlight, restartedAt.Sub(startingAt).Round(100*time.Millisecond))
+	t.Logf("API server stopped for %s, then took %s to start and pass its health check; %d upstream reads had started "+
+		"before the stop and %d more during it (reconciles and their retries read upstream, then fail to write), for %d users",
+		startingAt.Sub(stoppedAt).Round(100*time.Millisecond), restartedAt.Sub(startingAt).Round(100*time.Millisecond),
+		startedBeforeStop, readsDuringOutage, len(fixtures))
 
 	after := waitSynced(t, ns, fixtures, wantRole, requested)
 	recovered := time.Since(restartedAt)
