@@ -94,10 +94,26 @@ func (c *Conn) setRate(rps float64, burst int) {
 // they must never answer for another credential.
 func (c *Conn) swapClient(client provider.Client, fp [32]byte) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	old := c.client
 	c.client = client
 	c.fingerprint = fp
 	c.recent = map[string]Answer{}
+	c.mu.Unlock()
+	closeIdle(old)
+}
+
+// close releases the connections the client keeps alive; requests in flight finish first.
+func (c *Conn) close() {
+	c.mu.Lock()
+	old := c.client
+	c.mu.Unlock()
+	closeIdle(old)
+}
+
+func closeIdle(client provider.Client) {
+	if closer, ok := client.(provider.IdleConnectionCloser); ok {
+		closer.CloseIdleConnections()
+	}
 }
 
 // PausedUntil is the end of the current 429 pause, or the zero time.

@@ -106,9 +106,14 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 	return conn, nil
 }
 
-// Forget drops the connection of a deleted provider object.
+// Forget drops the connection of a deleted provider object and closes its idle connections. A provider
+// created again under the same name has another UID, so it gets a fresh connection.
 func (p *Pool) Forget(id string) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	conn, ok := p.conns[id]
 	delete(p.conns, id)
+	p.mu.Unlock()
+	if ok {
+		conn.close()
+	}
 }

@@ -38,3 +38,10 @@ type Provider interface {
 
 // Registry maps provider names to providers. cmd/main.go builds it explicitly.
 type Registry map[string]Provider
+
+// IdleConnectionCloser is implemented by clients that keep connections open between requests. The
+// connection pool calls it when it replaces a client (a rotated token) or forgets one (a deleted
+// provider), so the old credential's connections do not linger.
+type IdleConnectionCloser interface {
+	CloseIdleConnections()
+}

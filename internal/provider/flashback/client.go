@@ -42,7 +42,10 @@ type Client struct {
 	upstream *upstreamhttp.Client
 }
 
-var _ provider.Client = (*Client)(nil)
+var (
+	_ provider.Client               = (*Client)(nil)
+	_ provider.IdleConnectionCloser = (*Client)(nil)
+)
 
 // NewClient builds a client; it fails only on unusable configuration (non-https BaseURL, CABundle
 // without a certificate).
@@ -75,3 +78,6 @@ func validateKey(key string) error {
 	}
 	return nil
 }
+
+// CloseIdleConnections closes the connections kept alive for this client.
+func (c *Client) CloseIdleConnections() { c.upstream.CloseIdleConnections() }

@@ -45,7 +45,10 @@ type Client struct {
 	upstream *upstreamhttp.Client
 }
 
-var _ provider.Client = (*Client)(nil)
+var (
+	_ provider.Client               = (*Client)(nil)
+	_ provider.IdleConnectionCloser = (*Client)(nil)
+)
 
 // NewClient builds a client; it fails only on unusable configuration (non-https BaseURL, CABundle
 // without a certificate).
@@ -113,3 +116,6 @@ func invalidEmailReason(key string) string {
 	}
 	return ""
 }
+
+// CloseIdleConnections closes the connections kept alive for this client.
+func (c *Client) CloseIdleConnections() { c.upstream.CloseIdleConnections() }

@@ -220,3 +220,6 @@ func redact(err error, secret string) error {
 
 func (e *redactedError) Error() string { return redactSecret(e.err.Error(), e.secret) }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// CloseIdleConnections closes the connections kept alive for this client.
+func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
