@@ -56,7 +56,7 @@ func New(providerName string, cfg provider.Config, opts Options) (*Client, error
 	if err != nil {
 		return nil, err
 	}
-	httpClient, err := newHTTPClient(cfg)
+	httpClient, err := newHTTPClient(cfg, base)
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +105,7 @@ func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		// Timeouts, refused connections, TLS failures, refused redirects and cancellation all land
-		// here; the cause stays reachable through errors.Is / errors.As.
-		return c.transient(0, "", err)
+		return c.requestFailed(err)
 	}
 	defer resp.Body.Close()
 
@@ -191,6 +189,23 @@ func (c *Client) upstreamMessage(body []byte) string {
 		text = string(body)
 	}
 	return sanitizeMessage(text, c.token)
+}
+
+// requestFailed classifies a request that got no answer: timeouts, refused connections, TLS
+// failures, refused redirects, the egress guard and cancellation all land here, as KindTransient;
+// the cause stays reachable through errors.Is / errors.As. The *url.Error net/http wraps around it
+// is dropped: it repeats the request URL, or a redirect target the upstream chose.
+func (c *Client) requestFailed(err error) *provider.Error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	var refused *AddressRefusedError
+	if errors.As(err, &refused) {
+		// "dial tcp 10.0.0.1:443: egress guard refused to connect to 10.0.0.1" says it twice.
+		err = refused
+	}
+	return c.transient(0, "", err)
 }
 
 // transient builds a KindTransient error. The cause is wrapped so that its text can never carry the

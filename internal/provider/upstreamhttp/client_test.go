@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -301,7 +302,7 @@ func TestGetJSONTransportFailuresAreTransient(t *testing.T) {
 		}
 		addr := listener.Addr().String()
 		listener.Close()
-		c := mustNew(t, provider.Config{BaseURL: "https://" + addr, Token: testToken}, Options{})
+		c := mustNew(t, provider.Config{BaseURL: "https://" + addr, Token: testToken, AllowPrivateAddresses: true}, Options{})
 		perr := getError(t, context.Background(), c, "u")
 		if perr.Kind != provider.KindTransient || perr.Err == nil {
 			t.Errorf("got %s with cause %v, want Transient with the cause", perr.Kind, perr.Err)
@@ -428,7 +429,8 @@ func TestNewRefusesUnusableConfig(t *testing.T) {
 }
 
 func TestNewHTTPClientIsHardened(t *testing.T) {
-	hc, err := newHTTPClient(provider.Config{Timeout: 3 * time.Second})
+	base, _ := url.Parse("https://api.example.com")
+	hc, err := newHTTPClient(provider.Config{Timeout: 3 * time.Second}, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +444,7 @@ func TestNewHTTPClientIsHardened(t *testing.T) {
 	if hc.Transport == http.DefaultTransport {
 		t.Errorf("shares http.DefaultTransport; its TLS settings would leak to other users")
 	}
-	hc, err = newHTTPClient(provider.Config{})
+	hc, err = newHTTPClient(provider.Config{}, base)
 	if err != nil {
 		t.Fatal(err)
 	}
