@@ -46,6 +46,7 @@ func main() {
 		enableHTTP2             bool
 		secretPollInterval      time.Duration
 		maxConcurrentReconciles int
+		allowPrivateAddresses   bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -60,6 +61,9 @@ func main() {
 		"How often each provider's credential Secret is re-read to notice rotation (Secrets are never watched).")
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many OrgUsers are synced in parallel; each provider's rateLimit still applies.")
+	flag.BoolVar(&allowPrivateAddresses, "allow-private-addresses", false,
+		"Let providers' baseURLs reach loopback, private and other non-public addresses (an in-cluster or on-premises upstream). "+
+			"Link-local and cloud metadata addresses are refused regardless.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -101,6 +105,7 @@ func main() {
 		UserAgent:               version.UserAgent(),
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: maxConcurrentReconciles,
+		AllowPrivateAddresses:   allowPrivateAddresses,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)

@@ -44,6 +44,8 @@ type Pool struct {
 	now       func() time.Time
 	// maxWait is how long a caller may block on the token bucket before being told to come back later.
 	maxWait time.Duration
+	// allowPrivateAddresses is handed to every client; see AllowPrivateAddresses.
+	allowPrivateAddresses bool
 
 	mu    sync.Mutex
 	conns map[string]*Conn
@@ -78,6 +80,8 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 			CABundle:  s.CABundle,
 			Timeout:   s.Timeout,
 			UserAgent: p.userAgent,
+
+			AllowPrivateAddresses: p.allowPrivateAddresses,
 		})
 		if err != nil {
 			return nil, err

@@ -19,6 +19,8 @@ type Options struct {
 	// SecretPollInterval is how often provider Secrets are re-read to notice rotation.
 	SecretPollInterval      time.Duration
 	MaxConcurrentReconciles int
+	// AllowPrivateAddresses lets provider clients reach loopback and private addresses.
+	AllowPrivateAddresses bool
 	// Now replaces the clock in tests; nil means time.Now.
 	Now func() time.Time
 }
@@ -29,6 +31,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	pool := connection.NewPool(opts.Providers, opts.UserAgent)
+	pool.AllowPrivateAddresses(opts.AllowPrivateAddresses)
 	changes := make(chan event.GenericEvent, 64)
 	if opts.SecretPollInterval <= 0 {
 		opts.SecretPollInterval = 30 * time.Second

@@ -175,6 +175,13 @@ func (c *Client) statusError(resp *http.Response, body []byte) *provider.Error {
 	case http.StatusTooManyRequests:
 		perr.Kind = provider.KindRateLimited
 		perr.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	case http.StatusServiceUnavailable:
+		// The contract honours a 503's Retry-After like a 429's: the upstream said when to come
+		// back. Without a usable one it is an ordinary transient failure with backoff.
+		if wait := ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()); wait > 0 {
+			perr.Kind = provider.KindRateLimited
+			perr.RetryAfter = wait
+		}
 	}
 	return perr
 }

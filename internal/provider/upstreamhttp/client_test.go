@@ -122,7 +122,12 @@ func TestGetJSONClassifiesStatuses(t *testing.T) {
 		{"429 without Retry-After", http.StatusTooManyRequests, "", "slow down", provider.KindRateLimited, 0},
 		{"500", http.StatusInternalServerError, "", "Internal server error", provider.KindTransient, 0},
 		{"502", http.StatusBadGateway, "", "bad gateway from proxy", provider.KindTransient, 0},
-		{"503", http.StatusServiceUnavailable, "120", "maintenance", provider.KindTransient, 0},
+		{"503 with Retry-After", http.StatusServiceUnavailable, "120", "maintenance", provider.KindRateLimited, 2 * time.Minute},
+		{"503 with HTTP-date Retry-After", http.StatusServiceUnavailable, fixedNow.Add(time.Minute).Format(http.TimeFormat), "maintenance",
+			provider.KindRateLimited, time.Minute},
+		{"503 without Retry-After", http.StatusServiceUnavailable, "", "maintenance", provider.KindTransient, 0},
+		{"503 with unusable Retry-After", http.StatusServiceUnavailable, "soon", "maintenance", provider.KindTransient, 0},
+		{"503 with Retry-After 0", http.StatusServiceUnavailable, "0", "maintenance", provider.KindTransient, 0},
 		{"418 unexpected", http.StatusTeapot, "", "short and stout", provider.KindTransient, 0},
 		{"400 unexpected", http.StatusBadRequest, "", "bad request", provider.KindTransient, 0},
 	}
