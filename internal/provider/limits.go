@@ -1,6 +1,9 @@
 package provider
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // The longest mirrored strings, as the API contract documents them and the CRD enforces with
 // maxLength: an upstream that answers a megabyte of display name must not grow the OrgUser, the
@@ -12,14 +15,20 @@ const (
 	MaxProviderRoleLength = 64
 )
 
-// Bounded returns u with every mirrored string cut to its maximum. Clients return bounded users,
-// so nothing downstream has to remember the limits.
+// Bounded returns u with every mirrored string made valid UTF-8 and cut to its maximum. Clients
+// return bounded users, so nothing downstream has to remember the limits. Invalid UTF-8 would be
+// replaced on its way through the API server anyway, and then the status read back would never
+// equal the status computed, so every refresh would write.
 func (u User) Bounded() User {
-	u.ID = TruncateUTF8(u.ID, MaxUserIDLength)
-	u.Email = TruncateUTF8(u.Email, MaxEmailLength)
-	u.DisplayName = TruncateUTF8(u.DisplayName, MaxDisplayNameLength)
-	u.ProviderRole = TruncateUTF8(u.ProviderRole, MaxProviderRoleLength)
+	u.ID = bound(u.ID, MaxUserIDLength)
+	u.Email = bound(u.Email, MaxEmailLength)
+	u.DisplayName = bound(u.DisplayName, MaxDisplayNameLength)
+	u.ProviderRole = bound(u.ProviderRole, MaxProviderRoleLength)
 	return u
+}
+
+func bound(s string, limit int) string {
+	return TruncateUTF8(strings.ToValidUTF8(s, "\uFFFD"), limit)
 }
 
 // TruncateUTF8 cuts s to at most limit bytes without splitting a character, so the result is still

@@ -51,6 +51,9 @@ func TestUserBoundedCutsEveryMirroredString(t *testing.T) {
 	if u.Role != RoleAdmin || u.State != StateActive {
 		t.Errorf("Bounded changed role or state: %s, %s", u.Role, u.State)
 	}
+	if got := (User{ProviderRole: "{\"a\":\"\xff\"}"}).Bounded().ProviderRole; got != "{\"a\":\"\uFFFD\"}" {
+		t.Errorf("ProviderRole with invalid UTF-8 bounded to %q, want the bad byte replaced", got)
+	}
 	short := User{ID: "u1", Email: "a@b", DisplayName: "A", ProviderRole: "admin"}
 	if got := short.Bounded(); got != short {
 		t.Errorf("Bounded changed a short user: %+v", got)

@@ -118,7 +118,7 @@ func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error
 	if readErr != nil {
 		return c.transient(resp.StatusCode, "read response body", readErr)
 	}
-	if err := decodeObject(body, out); err != nil {
+	if err := DecodeObject(body, out); err != nil {
 		return c.transient(resp.StatusCode, "decode response", err)
 	}
 	return nil
@@ -140,10 +140,11 @@ func readCapped(r io.Reader) ([]byte, error) {
 	return body, nil
 }
 
-// decodeObject insists on a JSON object: "null", "[]" or a bare string would otherwise decode into
-// an empty user without complaint. An object that decodes but fails out's Validate (say, "{}") is
-// refused too.
-func decodeObject(body []byte, out any) error {
+// DecodeObject is how GetJSON decodes a 200 body, exposed so that the providers can fuzz their
+// decoding and mapping without a server. It insists on a JSON object: "null", "[]" or a bare string
+// would otherwise decode into an empty user without complaint. An object that decodes but fails
+// out's Validate (say, "{}") is refused too.
+func DecodeObject(body []byte, out any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return errors.New("expected a JSON object")
