@@ -77,14 +77,17 @@ func RunHostileAnswers(t *testing.T, tg Target) {
 	}
 }
 
+// notAnObject is what the client says of a 200 body that is not one JSON object.
+const notAnObject = "decode response: expected a JSON object"
+
 func hostileRows() []hostileRow {
 	return []hostileRow{
 		{name: "non-JSON 200", start: serve(200, "text/html", "<html><body>It works!</body></html>"),
-			wantKind: provider.KindTransient, wantText: "decode response: expected a JSON object"},
+			wantKind: provider.KindTransient, wantText: notAnObject},
 		{name: "JSON array instead of an object", start: serveValid(func(v string) string { return "[" + v + "]" }),
-			wantKind: provider.KindTransient, wantText: "decode response: expected a JSON object"},
+			wantKind: provider.KindTransient, wantText: notAnObject},
 		{name: "JSON null", start: serve(200, "application/json", "null"),
-			wantKind: provider.KindTransient, wantText: "decode response: expected a JSON object"},
+			wantKind: provider.KindTransient, wantText: notAnObject},
 		{name: "identity fields of the wrong type",
 			start:    serve(200, "application/json", `{"user_id":{"a":1},"id":{"a":1},"email":{"a":1}}`),
 			wantKind: provider.KindTransient, wantText: "decode response: json: cannot unmarshal object"},
