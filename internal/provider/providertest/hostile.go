@@ -111,6 +111,8 @@ func hostileRows() []hostileRow {
 					t.Errorf("error text is %d bytes; the upstream's message must be cut short", len(perr.Error()))
 				}
 			}},
+		{name: "1 MiB of response headers", start: hugeHeaders,
+			wantKind: provider.KindTransient, wantText: "server response headers exceeded 65536 bytes"},
 		{name: "body trickling past the timeout", start: trickle,
 			wantKind: provider.KindTransient, wantText: "read response body",
 			check: func(t *testing.T, perr *provider.Error) {
@@ -199,6 +201,13 @@ func endlessBody(t *testing.T, tg Target) provider.Config {
 				return
 			}
 		}
+	})
+}
+
+func hugeHeaders(t *testing.T, tg Target) provider.Config {
+	return start(t, tg, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Padding", strings.Repeat("a", 1<<20))
+		_, _ = io.WriteString(w, tg.ValidBody)
 	})
 }
 
