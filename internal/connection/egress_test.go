@@ -1,6 +1,10 @@
 package connection
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/orgsync/orgsync/internal/provider"
+)
 
 func TestPoolHandsAllowPrivateAddressesToClients(t *testing.T) {
 	p, fp, _ := newTestPool(t)
@@ -8,9 +12,10 @@ func TestPoolHandsAllowPrivateAddressesToClients(t *testing.T) {
 	if fp.last().cfg.AllowPrivateAddresses {
 		t.Errorf("a pool built with defaults lets clients reach private addresses")
 	}
-	p.AllowPrivateAddresses(true)
-	mustGet(t, p, "uid-allowed", baseSettings())
+
+	allowing := NewPool(provider.Registry{"fake": fp}, PoolOptions{AllowPrivateAddresses: true})
+	mustGet(t, allowing, "uid-allowed", baseSettings())
 	if !fp.last().cfg.AllowPrivateAddresses {
-		t.Errorf("the client was built without AllowPrivateAddresses after the pool allowed them")
+		t.Errorf("the client was built without AllowPrivateAddresses although the pool allows them")
 	}
 }

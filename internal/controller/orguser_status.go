@@ -26,6 +26,9 @@ type syncOutcome struct {
 	providerName string
 	// terminal failures set Stalled: retrying without a change elsewhere will not help.
 	terminal bool
+	// rateLimited is a 429 (or 503 with Retry-After): the upstream asked to wait, nothing is wrong
+	// with the user or its data.
+	rateLimited bool
 }
 
 func (o syncOutcome) succeeded() bool { return o.reason == identityv1alpha1.ReasonSynced }

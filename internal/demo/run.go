@@ -148,6 +148,7 @@ func Run(ctx context.Context, opts Options) error {
 
 func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme) (<-chan error, error) {
 	mgr, err := ctrl.NewManager(cp.config, ctrl.Options{
+		Cache:                  controller.CacheOptions(),
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
