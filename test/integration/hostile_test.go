@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
@@ -79,4 +80,41 @@ func TestHugeUpstreamValuesStayBounded(t *testing.T) {
 		t.Errorf("the OrgUser is %d bytes; an upstream answering ~900 KiB of values grew it far beyond a few KiB", len(object))
 	}
 	t.Logf("OrgUser mirroring a ~900 KiB answer: %d bytes of JSON", len(object))
+}
+
+// A 503 with Retry-After is honoured like a 429: the whole provider pauses, shown in
+// status.rateLimitedUntil, and resumes on its own afterwards.
+func TestServiceUnavailableWithRetryAfterPausesTheProvider(t *testing.T) {
+	t.Parallel()
+	ns, own := flashbackOnOwnSimulator(t)
+	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "m1", Name: "Mia", OrgRole: 0x00, Validated: true})
+	newOrgUser(t, ns, "mia", "flashback", "m1")
+	waitForReason(t, ns, "mia", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+
+	own.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Status: 503, RetryAfter: "5", Times: 1})
+	asked := time.Now()
+	value := forceRefresh(t, ns, "mia")
+
+	prov := &identityv1alpha1.OrgProvider{}
+	eventually(t, settleTimeout, func() error {
+		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
+		if prov.Status.RateLimitedUntil == nil {
+			return errorfNotYet("status.rateLimitedUntil not set after a 503 with Retry-After")
+		}
+		return nil
+	})
+	if until := prov.Status.RateLimitedUntil.Time; until.Before(asked.Add(4 * time.Second)) {
+		t.Errorf("rateLimitedUntil %s is not Retry-After (5s) after the 503 at %s", until, asked)
+	}
+
+	// After the pause the forced refresh is made, the user is synced and the pause is removed.
+	waitForHandled(t, ns, "mia", value)
+	waitForReason(t, ns, "mia", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	eventually(t, settleTimeout, func() error {
+		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
+		if prov.Status.RateLimitedUntil != nil {
+			return errorfNotYet("status.rateLimitedUntil %s still set after a successful call", prov.Status.RateLimitedUntil)
+		}
+		return nil
+	})
 }
