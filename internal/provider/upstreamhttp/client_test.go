@@ -446,6 +446,9 @@ func TestNewHTTPClientIsHardened(t *testing.T) {
 	if hc.Timeout != 3*time.Second {
 		t.Errorf("timeout = %v", hc.Timeout)
 	}
+	if transport := hc.Transport.(*http.Transport); transport.Proxy != nil {
+		t.Errorf("the transport honours a proxy, which would resolve names out of the egress guard's reach")
+	}
 	if hc.Transport == http.DefaultTransport {
 		t.Errorf("shares http.DefaultTransport; its TLS settings would leak to other users")
 	}
