@@ -203,9 +203,10 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 	switch {
 	case out.succeeded():
 		// A shared answer was read earlier by another user of the same key: keep to its schedule.
-		return max(att.refreshInterval/2, jittered(att.refreshInterval)-att.answerAge)
+		return max(att.refreshInterval/2, refreshDelay(att.refreshInterval, in.now, att.phaseKey)-att.answerAge)
 	case out.transient():
-		delay := transientBackoff(failures, att.refreshInterval)
+		fresh := !in.lastSuccess.IsZero() && in.now.Sub(in.lastSuccess) <= staleAfterRefreshes*att.refreshInterval
+		delay := transientBackoff(failures, att.refreshInterval, fresh)
 		if att.retryAfter > 0 {
 			delay = wait.Jitter(att.retryAfter, jitterFraction)
 		}

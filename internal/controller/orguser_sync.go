@@ -33,6 +33,8 @@ type attempt struct {
 	// answerAge is how old a shared answer was when it was used; the next read is that much sooner,
 	// so users sharing a key stay on one schedule.
 	answerAge time.Duration
+	// phaseKey places the user's reads in the refresh interval; see refreshDelay.
+	phaseKey string
 }
 
 // sync walks the data path: provider object, key check, credential, connection, upstream call. Each
@@ -78,6 +80,7 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		return att, err
 	}
 
+	att.phaseKey = string(prov.obj.GetUID()) + "/" + user.Spec.Key
 	rps, burst := rateOf(prov.config)
 	conn, err := r.Pool.Get(string(prov.obj.GetUID()), connection.Settings{
 		Provider: name, BaseURL: baseURL, CABundle: prov.config.CABundle, Timeout: timeoutOf(prov.config),

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -72,7 +73,8 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			return ctrl.Result{}, ctx.Err()
 		}
 	}
-	return ctrl.Result{RequeueAfter: jittered(r.SecretPollInterval)}, nil
+	// Jittered upwards only, so a Secret is read at most once per poll interval.
+	return ctrl.Result{RequeueAfter: wait.Jitter(r.SecretPollInterval, jitterFraction)}, nil
 }
 
 // evaluate checks the configuration and the Secret; reason is Valid when both are usable. secret is
