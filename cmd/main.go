@@ -48,6 +48,7 @@ func main() {
 		maxConcurrentReconciles int
 		maxInFlightPerProvider  int
 		leaderElectionNamespace string
+		allowPrivateAddresses   bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -67,6 +68,9 @@ func main() {
 	flag.IntVar(&maxInFlightPerProvider, "max-in-flight-per-provider", 16,
 		"How many requests one provider object may have waiting for an answer; "+
 			"a provider that never answers holds at most this many reconcilers.")
+	flag.BoolVar(&allowPrivateAddresses, "allow-private-addresses", false,
+		"Let providers' baseURLs reach loopback, private and other non-public addresses (an in-cluster or on-premises upstream). "+
+			"Link-local and cloud metadata addresses are refused regardless.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -113,6 +117,7 @@ func main() {
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: maxConcurrentReconciles,
 		MaxInFlightPerProvider:  maxInFlightPerProvider,
+		AllowPrivateAddresses:   allowPrivateAddresses,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)

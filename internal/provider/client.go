@@ -24,6 +24,10 @@ type Config struct {
 	Timeout time.Duration
 	// UserAgent is sent on every request.
 	UserAgent string
+	// AllowPrivateAddresses lets the client connect to loopback, private and other non-public
+	// addresses (for a simulator or an in-cluster upstream). Link-local and cloud metadata
+	// addresses are refused regardless.
+	AllowPrivateAddresses bool
 }
 
 // Provider is one upstream API: it checks keys and builds clients.

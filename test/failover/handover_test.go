@@ -73,6 +73,8 @@ func startManager(t *testing.T, cfg *rest.Config, identity string) (stop func())
 		Providers:          provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}},
 		UserAgent:          "orgsync/failover-test",
 		SecretPollInterval: time.Second,
+		// The simulator listens on loopback.
+		AllowPrivateAddresses: true,
 	}); err != nil {
 		t.Fatalf("setup %s: %v", identity, err)
 	}

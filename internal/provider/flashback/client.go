@@ -69,7 +69,8 @@ func (c *Client) GetUser(ctx context.Context, key string) (provider.User, error)
 	if err := c.upstream.GetJSON(ctx, &wire, "organization", "users", key); err != nil {
 		return provider.User{}, err
 	}
-	return toUser(wire), nil
+	// Bounded before it leaves the client: the upstream decides how long its strings are.
+	return toUser(wire).Bounded(), nil
 }
 
 func validateKey(key string) error {

@@ -73,7 +73,8 @@ func (c *Client) GetUser(ctx context.Context, key string) (provider.User, error)
 	if err := c.upstream.GetJSON(ctx, &wire, "v1", "organizations", "users", key); err != nil {
 		return provider.User{}, err
 	}
-	return toUser(wire), nil
+	// Bounded before it leaves the client: the upstream decides how long its strings are.
+	return toUser(wire).Bounded(), nil
 }
 
 // validateKey checks that key is one bare address, exactly as the API contract words it: valid
