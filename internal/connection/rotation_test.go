@@ -42,7 +42,7 @@ func TestCredentialRotationUsesNewTokenAndReleasesOldConnections(t *testing.T) {
 	srv, cfg := providertest.TLSUpstream(t, upstream, "token-0")
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
-	pool := NewPool(provider.Registry{mixpeek.Name: mixpeek.Provider{}}, PoolOptions{UserAgent: "test"})
+	pool := NewPool(provider.Registry{mixpeek.Name: mixpeek.Provider{}}, PoolOptions{UserAgent: "test", AllowPrivateAddresses: true})
 	settings := func(token string) Settings {
 		return Settings{Provider: mixpeek.Name, BaseURL: srv.URL, CABundle: cfg.CABundle, Timeout: cfg.Timeout,
 			Token: token, RequestsPerSecond: 1000, Burst: 100}
