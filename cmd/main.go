@@ -49,6 +49,7 @@ func main() {
 		maxInFlightPerProvider  int
 		leaderElectionNamespace string
 		leaderElection          leaderElectionTiming
+		allowPrivateAddresses   bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -69,6 +70,9 @@ func main() {
 		"How many requests one provider object may have waiting for an answer; "+
 			"a provider that never answers holds at most this many reconcilers.")
 	leaderElection.bind(flag.CommandLine)
+	flag.BoolVar(&allowPrivateAddresses, "allow-private-addresses", false,
+		"Let providers' baseURLs reach loopback, private and other non-public addresses (an in-cluster or on-premises upstream). "+
+			"Link-local and cloud metadata addresses are refused regardless.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -118,6 +122,7 @@ func main() {
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: maxConcurrentReconciles,
 		MaxInFlightPerProvider:  maxInFlightPerProvider,
+		AllowPrivateAddresses:   allowPrivateAddresses,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)

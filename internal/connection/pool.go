@@ -42,6 +42,10 @@ type PoolOptions struct {
 	UserAgent string
 	// MaxInFlight is how many requests one provider object may have waiting for an answer; default 16.
 	MaxInFlight int
+	// AllowPrivateAddresses lets every client reach loopback and private addresses
+	// (--allow-private-addresses: a simulator or an in-cluster upstream). Link-local and cloud
+	// metadata addresses stay refused regardless.
+	AllowPrivateAddresses bool
 }
 
 // Pool holds connections keyed by the provider object's UID. It is safe for concurrent use.
@@ -51,7 +55,8 @@ type Pool struct {
 	maxInFlight int
 	now         func() time.Time
 	// shortWait is how long a caller may block on the token bucket before being told to come back later.
-	shortWait time.Duration
+	shortWait             time.Duration
+	allowPrivateAddresses bool
 
 	mu    sync.Mutex
 	conns map[string]*Conn
@@ -67,7 +72,7 @@ func NewPool(registry provider.Registry, opts PoolOptions) *Pool {
 		opts.MaxInFlight = defaultMaxInFlight
 	}
 	return &Pool{registry: registry, userAgent: opts.UserAgent, maxInFlight: opts.MaxInFlight, now: time.Now,
-		shortWait: 50 * time.Millisecond, conns: map[string]*Conn{}}
+		shortWait: 50 * time.Millisecond, allowPrivateAddresses: opts.AllowPrivateAddresses, conns: map[string]*Conn{}}
 }
 
 // Get returns the connection for the provider object id, building or updating it when the settings
@@ -97,6 +102,8 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 			CABundle:  s.CABundle,
 			Timeout:   s.Timeout,
 			UserAgent: p.userAgent,
+
+			AllowPrivateAddresses: p.allowPrivateAddresses,
 		})
 		if err != nil {
 			return nil, err
@@ -106,9 +113,14 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 	return conn, nil
 }
 
-// Forget drops the connection of a deleted provider object.
+// Forget drops the connection of a deleted provider object and closes its idle connections. A provider
+// created again under the same name has another UID, so it gets a fresh connection.
 func (p *Pool) Forget(id string) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	conn, ok := p.conns[id]
 	delete(p.conns, id)
+	p.mu.Unlock()
+	if ok {
+		conn.close()
+	}
 }

@@ -125,7 +125,7 @@ func setCondition(s *identityv1alpha1.OrgUserStatus, in statusInput, condType st
 		Type:               condType,
 		Status:             status,
 		Reason:             reason,
-		Message:            message,
+		Message:            boundedMessage(message),
 		ObservedGeneration: in.generation,
 		LastTransitionTime: metav1.NewTime(in.now),
 	})

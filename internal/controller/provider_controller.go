@@ -117,6 +117,7 @@ func (r *ProviderReconciler) configProblem(prov *providerObject) string {
 }
 
 func (r *ProviderReconciler) writeReady(ctx context.Context, prov *providerObject, reason, message string) error {
+	message = boundedMessage(message)
 	next := prov.status.DeepCopy()
 	generation := prov.obj.GetGeneration()
 	next.ObservedGeneration = generation

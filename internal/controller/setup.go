@@ -23,6 +23,8 @@ type Options struct {
 	// MaxInFlightPerProvider is how many requests one provider object may have waiting upstream, so
 	// a provider that never answers holds at most that many of the reconcilers.
 	MaxInFlightPerProvider int
+	// AllowPrivateAddresses lets provider clients reach loopback and private addresses.
+	AllowPrivateAddresses bool
 	// Now replaces the clock in tests; nil means time.Now.
 	Now func() time.Time
 }
@@ -34,6 +36,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	}
 	pool := connection.NewPool(opts.Providers, connection.PoolOptions{
 		UserAgent: opts.UserAgent, MaxInFlight: opts.MaxInFlightPerProvider,
+		AllowPrivateAddresses: opts.AllowPrivateAddresses,
 	})
 	credentials := &credentialStore{}
 	changes := make(chan event.GenericEvent, 64)

@@ -159,6 +159,8 @@ func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme)
 	err = controller.Setup(ctx, mgr, controller.Options{
 		Providers: provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}},
 		UserAgent: version.UserAgent(),
+		// The simulated upstream listens on loopback.
+		AllowPrivateAddresses: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up controllers: %w", err)

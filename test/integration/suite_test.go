@@ -102,6 +102,7 @@ func run(m *testing.M) int {
 		UserAgent:               "orgsync/integration-test",
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: 4,
+		AllowPrivateAddresses:   true, // the simulator listens on loopback
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "setup controllers: %v\n", err)
