@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,8 +44,6 @@ var (
 	managerBin string
 	// managerKubeconfig authenticates the managers as a member of system:masters.
 	managerKubeconfig string
-	// commonArgs are passed to every manager; see managerArgs.
-	commonArgs []string
 )
 
 func TestMain(m *testing.M) {
@@ -113,12 +110,6 @@ func run(m *testing.M) int {
 	}
 	defer sim.Close()
 	sim.AllowToken(goodToken)
-
-	commonArgs, err = managerArgs()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	return m.Run()
 }
 
@@ -136,21 +127,11 @@ func buildManager() error {
 }
 
 // managerArgs are the flags every manager here runs with: no metrics or probe listeners (two
-// managers share the host), a short Secret poll, and, where the build has the egress guard,
-// permission to reach the simulator on loopback.
-func managerArgs() ([]string, error) {
-	args := []string{
-		"--metrics-bind-address=0",
-		"--health-probe-bind-address=0",
-		"--secret-poll-interval=2s",
-		"--zap-log-level=info",
-	}
-	help, _ := exec.Command(managerBin, "--help").CombinedOutput() //nolint:gosec // our own binary
-	if !strings.Contains(string(help), "-leader-elect-lease-duration") {
-		return nil, fmt.Errorf("the manager has no --leader-elect-lease-duration flag:\n%s", help)
-	}
-	if strings.Contains(string(help), "-allow-private-addresses") {
-		args = append(args, "--allow-private-addresses")
-	}
-	return args, nil
+// managers share the host), a short Secret poll, and permission to reach the simulator on loopback.
+var managerArgs = []string{
+	"--metrics-bind-address=0",
+	"--health-probe-bind-address=0",
+	"--secret-poll-interval=2s",
+	"--zap-log-level=info",
+	"--allow-private-addresses",
 }

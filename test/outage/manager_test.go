@@ -34,7 +34,7 @@ func startManager(t *testing.T, name string, extra ...string) *manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(managerBin, append(append([]string{}, commonArgs...), extra...)...) //nolint:gosec // our own binary
+	cmd := exec.Command(managerBin, append(append([]string{}, managerArgs...), extra...)...) //nolint:gosec // our own binary
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+managerKubeconfig)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
