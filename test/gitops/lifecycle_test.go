@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -62,7 +63,8 @@ func TestLifecycleReadsRightToKstatusAndArgoCD(t *testing.T) {
 	}
 }
 
-// A first sync that fails transiently is still in progress for Argo CD: the controller keeps trying.
+// A first sync that fails transiently is still in progress for Argo CD and kstatus: the controller
+// keeps trying.
 func TestFirstSyncUnavailableIsProgressing(t *testing.T) {
 	t.Parallel()
 	sim := ownSimulator(t)
@@ -71,8 +73,9 @@ func TestFirstSyncUnavailableIsProgressing(t *testing.T) {
 	ns := providerSetup(t, envsuite.GoodToken, sim)
 	suite.NewOrgUser(t, ns, "waiting", "mixpeek", email)
 	suite.WaitForReady(t, ns, "waiting", metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
-	message := requireArgoHealth(t, suite.GetUnstructured(t, ns, "waiting"), "Progressing")
-	requireContains(t, "Argo CD message", message, identityv1alpha1.ReasonProviderUnavailable)
+	obj := suite.GetUnstructured(t, ns, "waiting")
+	requireContains(t, "Argo CD message", requireArgoHealth(t, obj, "Progressing"), identityv1alpha1.ReasonProviderUnavailable)
+	requireKstatus(t, obj, kstatus.InProgressStatus)
 
 	sim.ClearFaults()
 	suite.ForceRefresh(t, ns, "waiting")
@@ -124,12 +127,16 @@ func TestStaleIsDegraded(t *testing.T) {
 	})
 	obj := suite.GetUnstructured(t, ns, "stale")
 	requireContains(t, "Argo CD message", requireArgoHealth(t, obj, "Degraded"), identityv1alpha1.ReasonStale)
-	// kstatus has no notion of staleness: the edit is observed and nothing is Stalled.
-	requireKstatus(t, obj, kstatus.CurrentStatus)
+	waitForEvents(t, ns, "stale", identityv1alpha1.ReasonStale, corev1.EventTypeWarning, 1)
+	// kstatus reads Ready=False as still in progress: the controller keeps retrying, nothing is Stalled.
+	requireKstatus(t, obj, kstatus.InProgressStatus)
 
+	// Retries that keep failing stay silent: one Warning per turn to Stale.
+	suite.ForceRefresh(t, ns, "stale")
 	sim.ClearFaults()
 	suite.ForceRefresh(t, ns, "stale")
 	waitForBoth(t, ns, "stale", kstatus.CurrentStatus, "Healthy")
+	waitForEvents(t, ns, "stale", identityv1alpha1.ReasonStale, corev1.EventTypeWarning, 1)
 }
 
 func TestSuspendedIsSuspended(t *testing.T) {
