@@ -80,20 +80,22 @@ func (s *Suite) EnsureNamespace(t *testing.T, name string) {
 	}
 }
 
-// NewMixpeekProvider creates a token Secret and an OrgProvider named "mixpeek" in namespace that
-// reach sim (the shared simulator when nil); mutate may change the provider before it is created.
+// NewMixpeekProvider creates a token Secret "mixpeek-token" and an OrgProvider "mixpeek" in namespace
+// that reach sim (the shared simulator when nil); mutate may change the provider before it is created.
 func (s *Suite) NewMixpeekProvider(t *testing.T, namespace, token string, sim *upstreamsim.Server, mutate ...func(*identityv1alpha1.OrgProvider)) {
 	t.Helper()
-	s.newProvider(t, namespace, token, sim, upstreamsim.ProviderMixpeek, mutate...)
+	s.NewProvider(t, namespace, upstreamsim.ProviderMixpeek, upstreamsim.ProviderMixpeek, token, sim, mutate...)
 }
 
 // NewFlashbackProvider is NewMixpeekProvider for the simulated Flashback, named "flashback".
 func (s *Suite) NewFlashbackProvider(t *testing.T, namespace, token string) {
 	t.Helper()
-	s.newProvider(t, namespace, token, nil, upstreamsim.ProviderFlashback)
+	s.NewProvider(t, namespace, upstreamsim.ProviderFlashback, upstreamsim.ProviderFlashback, token, nil)
 }
 
-func (s *Suite) newProvider(t *testing.T, namespace, token string, sim *upstreamsim.Server, name string, mutate ...func(*identityv1alpha1.OrgProvider)) {
+// NewProvider creates the OrgProvider name for api (ProviderMixpeek or ProviderFlashback) on sim,
+// with its token in the Secret name+"-token".
+func (s *Suite) NewProvider(t *testing.T, namespace, name, api, token string, sim *upstreamsim.Server, mutate ...func(*identityv1alpha1.OrgProvider)) {
 	t.Helper()
 	if sim == nil {
 		sim = s.Sim
@@ -105,7 +107,7 @@ func (s *Suite) newProvider(t *testing.T, namespace, token string, sim *upstream
 		Auth:     identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: secret.Name}},
 		CABundle: sim.CABundle(),
 	}
-	if name == upstreamsim.ProviderMixpeek {
+	if api == upstreamsim.ProviderMixpeek {
 		cfg.Mixpeek = &identityv1alpha1.MixpeekProvider{BaseURL: sim.URL()}
 	} else {
 		cfg.Flashback = &identityv1alpha1.FlashbackProvider{BaseURL: sim.URL()}
