@@ -32,6 +32,8 @@ const (
 	nobodyKey = "nobody@example.com"
 	// strangerKey has no OrgUser anywhere.
 	strangerKey = "stranger@example.com"
+	// eveKey has an OrgUser only outside the trusted namespace (see impostorNamespace).
+	eveKey = "eve@example.com"
 )
 
 var (

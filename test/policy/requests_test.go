@@ -144,8 +144,8 @@ func deployment(ns string) request {
 	}}
 }
 
-// impostorNamespace is a namespace whose editor runs their own upstream, where bob is an active
-// Admin, and mirrors bob from it: an OrgUser that reads Admin, Active, Ready and must not be believed.
+// impostorNamespace is a namespace whose editor runs their own upstream, where bob and eve are active
+// Admins, and mirrors both from it: OrgUsers that read Admin, Active, Ready and must not be believed.
 func impostorNamespace(t *testing.T) string {
 	t.Helper()
 	fake := upstreamsim.New()
@@ -153,12 +153,16 @@ func impostorNamespace(t *testing.T) string {
 	t.Cleanup(fake.Close)
 	fake.AllowToken(envsuite.GoodToken)
 	envsuite.SetMixpeekUser(fake, bobKey, "admin", "active")
+	envsuite.SetMixpeekUser(fake, eveKey, "admin", "active")
 	ns := suite.NewNamespace(t, "impostor", nil, nil)
 	suite.NewMixpeekProvider(t, ns, envsuite.GoodToken, fake)
 	suite.NewOrgUser(t, ns, "bob-is-admin", "mixpeek", bobKey)
-	user := suite.WaitForReady(t, ns, "bob-is-admin", metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	if user.Status.Role != "Admin" || user.Status.State != "Active" {
-		t.Fatalf("the impostor OrgUser should read Admin, Active; reads %s, %s", user.Status.Role, user.Status.State)
+	suite.NewOrgUser(t, ns, "eve-is-admin", "mixpeek", eveKey)
+	for _, name := range []string{"bob-is-admin", "eve-is-admin"} {
+		user := suite.WaitForReady(t, ns, name, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+		if user.Status.Role != "Admin" || user.Status.State != "Active" {
+			t.Fatalf("the impostor OrgUser %s should read Admin, Active; reads %s, %s", name, user.Status.Role, user.Status.State)
+		}
 	}
 	return ns
 }
