@@ -82,7 +82,8 @@ func (s *Suite) EnsureNamespace(t *testing.T, name string) {
 
 // NewMixpeekProvider creates a token Secret "mixpeek-token" and an OrgProvider "mixpeek" in namespace
 // that reach sim (the shared simulator when nil); mutate may change the provider before it is created.
-func (s *Suite) NewMixpeekProvider(t *testing.T, namespace, token string, sim *upstreamsim.Server, mutate ...func(*identityv1alpha1.OrgProvider)) {
+func (s *Suite) NewMixpeekProvider(t *testing.T, namespace, token string, sim *upstreamsim.Server,
+	mutate ...func(*identityv1alpha1.OrgProvider)) {
 	t.Helper()
 	s.NewProvider(t, namespace, upstreamsim.ProviderMixpeek, upstreamsim.ProviderMixpeek, token, sim, mutate...)
 }
@@ -95,7 +96,8 @@ func (s *Suite) NewFlashbackProvider(t *testing.T, namespace, token string) {
 
 // NewProvider creates the OrgProvider name for api (ProviderMixpeek or ProviderFlashback) on sim,
 // with its token in the Secret name+"-token".
-func (s *Suite) NewProvider(t *testing.T, namespace, name, api, token string, sim *upstreamsim.Server, mutate ...func(*identityv1alpha1.OrgProvider)) {
+func (s *Suite) NewProvider(t *testing.T, namespace, name, api, token string, sim *upstreamsim.Server,
+	mutate ...func(*identityv1alpha1.OrgProvider)) {
 	t.Helper()
 	if sim == nil {
 		sim = s.Sim
@@ -175,7 +177,8 @@ func (s *Suite) WaitForReady(t *testing.T, namespace, name string, status metav1
 		user = s.GetUser(t, namespace, name)
 		c := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionReady)
 		if c == nil || c.Status != status || c.Reason != reason || c.ObservedGeneration != user.Generation {
-			return fmt.Errorf("%s/%s: want Ready=%s/%s at generation %d, have %s", namespace, name, status, reason, user.Generation, DescribeConditions(user.Status.Conditions))
+			return fmt.Errorf("%s/%s: want Ready=%s/%s at generation %d, have %s",
+				namespace, name, status, reason, user.Generation, DescribeConditions(user.Status.Conditions))
 		}
 		return nil
 	})

@@ -71,17 +71,17 @@ func requireKstatus(t *testing.T, obj *unstructured.Unstructured, want kstatus.S
 	}
 }
 
-// waitForBoth waits until the OrgUser reads want to kstatus and wantHealth to Argo CD at once, and
-// returns that object.
-func waitForBoth(t *testing.T, ns, name string, want kstatus.Status, wantHealth string) *unstructured.Unstructured {
+// waitForCurrent waits until the OrgUser reads Current to kstatus and wantHealth to Argo CD at once,
+// and returns that object.
+func waitForCurrent(t *testing.T, ns, name, wantHealth string) *unstructured.Unstructured {
 	t.Helper()
 	var obj *unstructured.Unstructured
 	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
 		obj = suite.GetUnstructured(t, ns, name)
 		res := kstatusOf(t, obj)
 		health, message := argoHealth(t, obj)
-		if res.Status != want || health != wantHealth {
-			return fmt.Errorf("kstatus %s (%s), Argo CD %s (%s); want %s and %s", res.Status, res.Message, health, message, want, wantHealth)
+		if res.Status != kstatus.CurrentStatus || health != wantHealth {
+			return fmt.Errorf("kstatus %s (%s), Argo CD %s (%s); want Current and %s", res.Status, res.Message, health, message, wantHealth)
 		}
 		return nil
 	})

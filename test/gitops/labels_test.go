@@ -80,7 +80,7 @@ func requireLabelOwner(t *testing.T, user *identityv1alpha1.OrgUser) {
 		if entry.Manager != controller.LabelFieldOwner || entry.Operation != metav1.ManagedFieldsOperationApply || entry.FieldsV1 == nil {
 			continue
 		}
-		fields := string(entry.FieldsV1.Raw)
+		fields := entry.FieldsV1.GetRawString()
 		for _, label := range []string{identityv1alpha1.LabelRole, identityv1alpha1.LabelState} {
 			if !strings.Contains(fields, `"f:`+label+`"`) {
 				t.Errorf("field manager %s does not own label %s: %s", controller.LabelFieldOwner, label, fields)

@@ -34,7 +34,7 @@ func TestLifecycleReadsRightToKstatusAndArgoCD(t *testing.T) {
 	requireKstatus(t, fresh, kstatus.InProgressStatus)
 	requireArgoHealth(t, fresh, "Progressing")
 
-	synced := waitForBoth(t, ns, "fresh", kstatus.CurrentStatus, "Healthy")
+	synced := waitForCurrent(t, ns, "fresh", "Healthy")
 	requireContains(t, "Argo CD message", requireArgoHealth(t, synced, "Healthy"), "Role Admin, state Active")
 
 	// A spec edit the controller has not observed yet: the request it makes for it hangs again.
@@ -49,7 +49,7 @@ func TestLifecycleReadsRightToKstatusAndArgoCD(t *testing.T) {
 	}
 	requireKstatus(t, edited, kstatus.InProgressStatus)
 	requireArgoHealth(t, edited, "Progressing")
-	observed := waitForBoth(t, ns, "fresh", kstatus.CurrentStatus, "Healthy")
+	observed := waitForCurrent(t, ns, "fresh", "Healthy")
 	if observed.GetGeneration() != 2 {
 		t.Fatalf("generation = %d, want 2", observed.GetGeneration())
 	}
@@ -79,7 +79,7 @@ func TestFirstSyncUnavailableIsProgressing(t *testing.T) {
 
 	sim.ClearFaults()
 	suite.ForceRefresh(t, ns, "waiting")
-	waitForBoth(t, ns, "waiting", kstatus.CurrentStatus, "Healthy")
+	waitForCurrent(t, ns, "waiting", "Healthy")
 }
 
 // Terminal reasons are Stalled: Degraded to Argo CD, Failed to kstatus.
@@ -119,7 +119,7 @@ func TestStaleIsDegraded(t *testing.T) {
 	suite.NewOrgUser(t, ns, "stale", "mixpeek", email, func(u *identityv1alpha1.OrgUser) {
 		u.Spec.RefreshInterval = &metav1.Duration{Duration: 10 * time.Second}
 	})
-	waitForBoth(t, ns, "stale", kstatus.CurrentStatus, "Healthy")
+	waitForCurrent(t, ns, "stale", "Healthy")
 
 	sim.InjectFault(upstreamsim.ProviderMixpeek, upstreamsim.Fault{Status: 503})
 	envsuite.Eventually(t, 3*envsuite.SettleTimeout, func() error {
@@ -135,7 +135,7 @@ func TestStaleIsDegraded(t *testing.T) {
 	suite.ForceRefresh(t, ns, "stale")
 	sim.ClearFaults()
 	suite.ForceRefresh(t, ns, "stale")
-	waitForBoth(t, ns, "stale", kstatus.CurrentStatus, "Healthy")
+	waitForCurrent(t, ns, "stale", "Healthy")
 	waitForEvents(t, ns, "stale", identityv1alpha1.ReasonStale, corev1.EventTypeWarning, 1)
 }
 
@@ -149,7 +149,7 @@ func TestSuspendedIsSuspended(t *testing.T) {
 	patch := client.MergeFrom(user.DeepCopy())
 	user.Spec.Suspend = true
 	envsuite.Must(t, suite.Client.Patch(envsuite.Ctx(t), user, patch))
-	obj := waitForBoth(t, ns, "paused", kstatus.CurrentStatus, "Suspended")
+	obj := waitForCurrent(t, ns, "paused", "Suspended")
 	if obj.GetGeneration() != 2 {
 		t.Fatalf("generation = %d, want 2", obj.GetGeneration())
 	}
