@@ -53,6 +53,11 @@ verify-generated: manifests generate build-installer ## Fail when committed gene
 test: manifests generate fmt vet k8s-binaries kustomize helm ## Run unit and envtest integration tests against a real API server.
 	KUBEBUILDER_ASSETS="$(K8S_BIN_DIR)" go test ./... -race -count=1 -coverprofile cover.out
 
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz: ## Run every Fuzz target for FUZZTIME each (default 30s); crashers land in the package's testdata/fuzz.
+	FUZZTIME="$(FUZZTIME)" hack/fuzz.sh
+
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run

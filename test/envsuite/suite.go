@@ -126,6 +126,7 @@ func startManager(ctx context.Context, s *Suite) (<-chan error, error) {
 		UserAgent:               "orgsync/envsuite-test",
 		SecretPollInterval:      SecretPollInterval,
 		MaxConcurrentReconciles: 4,
+		AllowPrivateAddresses:   true, // the simulators listen on loopback
 	})
 	if err != nil {
 		return nil, fmt.Errorf("setup controllers: %w", err)
