@@ -38,6 +38,8 @@ type Conn struct {
 	slots map[string]time.Time
 	// recent holds the latest answers by key, so callers sharing a key within MaxAge share one request.
 	recent map[string]Answer
+	// longestMaxAge is the longest MaxAge any caller asked for: answers older than that serve nobody.
+	longestMaxAge time.Duration
 	// sweptAt is when slots and recent were last cleared of old entries.
 	sweptAt time.Time
 }
@@ -154,6 +156,7 @@ func (c *Conn) recentAnswer(req Request) (Answer, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.longestMaxAge = max(c.longestMaxAge, req.MaxAge)
 	a, ok := c.recent[req.Key]
 	if !ok || c.now().Sub(a.FetchedAt) > req.MaxAge {
 		return Answer{}, false
@@ -267,25 +270,25 @@ func (c *Conn) keepSlot(holder string, at time.Time) {
 	c.slots[holder] = at
 }
 
+// remember keeps an answer for callers that may share it; with no such caller yet, nothing is kept.
 func (c *Conn) remember(key string, a Answer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.recent[key] = a
+	if c.longestMaxAge > 0 {
+		c.recent[key] = a
+	}
 	c.sweepLocked(c.now())
 }
 
-// recentRetention bounds how long answers and unused reservations are kept: long enough for any
-// MaxAge a caller asks for, short enough that memory does not grow with the number of keys.
-const recentRetention = 15 * time.Minute
-
-// sweepLocked drops old answers and reservations of callers that never came back (deleted OrgUsers).
+// sweepLocked drops answers too old to serve anyone, and reservations of callers that never came back
+// (deleted OrgUsers), so memory follows the users refreshing now, not every key ever read.
 func (c *Conn) sweepLocked(now time.Time) {
-	if now.Sub(c.sweptAt) < time.Minute {
+	if now.Sub(c.sweptAt) < max(c.longestMaxAge, 10*time.Second) {
 		return
 	}
 	c.sweptAt = now
 	for key, a := range c.recent {
-		if now.Sub(a.FetchedAt) > recentRetention {
+		if now.Sub(a.FetchedAt) > c.longestMaxAge {
 			delete(c.recent, key)
 		}
 	}
