@@ -125,6 +125,9 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	for _, ev := range changeEvents(prev, next) {
 		r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, ev.reason, "Sync", ev.message)
 	}
+	for _, ev := range warningEvents(prev, next) {
+		r.Recorder.Eventf(user, nil, corev1.EventTypeWarning, ev.reason, "Sync", "%s", ev.message)
+	}
 	if !att.outcome.succeeded() {
 		reconcileErrors.WithLabelValues(att.outcome.reason).Inc()
 		log.V(1).Info("User not synced", "reason", att.outcome.reason, "message", att.outcome.message)
@@ -225,6 +228,7 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 
 func (r *OrgUserReconciler) writeStatus(ctx context.Context, user *identityv1alpha1.OrgUser, next *identityv1alpha1.OrgUserStatus) error {
 	if equality.Semantic.DeepEqual(&user.Status, next) {
+		r.mirrorLabels(ctx, user)
 		return nil
 	}
 	// The optimistic lock makes a reconcile that ran on a stale cached copy fail instead of writing
@@ -235,6 +239,7 @@ func (r *OrgUserReconciler) writeStatus(ctx context.Context, user *identityv1alp
 		return err
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Status updated", "orgUser", klog.KObj(user), "role", next.Role, "state", next.State)
+	r.mirrorLabels(ctx, user)
 	return nil
 }
 
