@@ -98,6 +98,7 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	failures := 0
 	switch {
 	case att.outcome.succeeded():
+		att.firstRead = r.memory.get(user).lastSuccess.IsZero()
 		r.memory.recordSuccess(user, now.Add(-att.answerAge))
 	case att.outcome.transient():
 		failures = r.memory.recordFailure(user)
@@ -206,6 +207,9 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 	switch {
 	case out.succeeded():
 		// A shared answer was read earlier by another user of the same key: keep to its schedule.
+		if att.firstRead {
+			return untilPhase(att.refreshInterval, in.now, att.phaseKey)
+		}
 		return max(att.refreshInterval/2, refreshDelay(att.refreshInterval, in.now, att.phaseKey)-att.answerAge)
 	case out.transient():
 		fresh := !in.lastSuccess.IsZero() && in.now.Sub(in.lastSuccess) <= staleAfterRefreshes*att.refreshInterval
