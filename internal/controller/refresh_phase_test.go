@@ -89,7 +89,7 @@ func TestFirstReadSchedulesTheNextAtThePhasePoint(t *testing.T) {
 	}
 	a := untilPhase(interval, start, "uid/shared@example.com")
 	b := untilPhase(interval, start.Add(2*time.Second), "uid/shared@example.com")
-	if got := start.Add(a); !got.Equal(start.Add(2 * time.Second).Add(b)) && b > interval/10 {
+	if got := start.Add(a); !got.Equal(start.Add(2*time.Second).Add(b)) && b > interval/10 {
 		t.Errorf("users of one key read again at %s and %s, want the same phase point", got, start.Add(2*time.Second).Add(b))
 	}
 }
