@@ -220,7 +220,15 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 			delay = wait.Jitter(att.retryAfter, jitterFraction)
 		}
 		if !in.lastSuccess.IsZero() {
-			if untilStale := in.lastSuccess.Add(staleAfterRefreshes * att.refreshInterval).Sub(in.now); untilStale > 0 && untilStale < delay {
+			untilStale := in.lastSuccess.Add(staleAfterRefreshes * att.refreshInterval).Sub(in.now)
+			lastChance := min(att.refreshInterval/10, 30*time.Second)
+			switch {
+			case untilStale <= 0 || untilStale >= delay:
+			case untilStale > lastChance:
+				// One more try shortly before the data turns stale, so a flaky upstream gets a chance
+				// to keep the mirror Ready.
+				delay = untilStale - lastChance/2
+			default:
 				delay = untilStale + time.Second
 			}
 		}
