@@ -207,12 +207,12 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 	switch {
 	case out.succeeded():
 		// A shared answer was read earlier by another user of the same key: keep to its schedule.
+		// Counted from when the answer was read, so every user that shared it is scheduled alike.
+		fetched := in.now.Add(-att.answerAge)
 		if att.firstRead {
-			// Counted from when the answer was read, so every user that shared it is scheduled alike.
-			fetched := in.now.Add(-att.answerAge)
 			return max(time.Second, untilPhase(att.refreshInterval, fetched, att.phaseKey)-att.answerAge)
 		}
-		return max(att.refreshInterval/2, refreshDelay(att.refreshInterval, in.now, att.phaseKey)-att.answerAge)
+		return max(att.refreshInterval/2, refreshDelay(att.refreshInterval, fetched, att.phaseKey)-att.answerAge)
 	case out.transient():
 		fresh := !in.lastSuccess.IsZero() && in.now.Sub(in.lastSuccess) <= staleAfterRefreshes*att.refreshInterval
 		delay := transientBackoff(failures, att.refreshInterval, fresh)
