@@ -42,6 +42,7 @@ func main() {
 		metricsAddr             string
 		probeAddr               string
 		enableLeaderElection    bool
+		leaderElectionNamespace string
 		secureMetrics           bool
 		enableHTTP2             bool
 		secretPollInterval      time.Duration
@@ -52,6 +53,8 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Enable leader election for controller manager, ensuring only one active replica.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
+		"Namespace of the leader election Lease; empty means the manager's own namespace (required outside a cluster).")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS with authentication and authorization; false serves plain HTTP.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
@@ -75,11 +78,12 @@ func main() {
 	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOptions,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "orgsync.identity.orgsync.io",
+		Scheme:                  scheme,
+		Metrics:                 metricsOptions,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          enableLeaderElection,
+		LeaderElectionID:        "orgsync.identity.orgsync.io",
+		LeaderElectionNamespace: leaderElectionNamespace,
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Secrets are read straight from the API server, one named Secret at a time, so the
 			// manager never lists or caches the cluster's Secrets.
