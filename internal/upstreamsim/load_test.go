@@ -121,3 +121,11 @@ func TestSeedBulkServesEveryGeneratedKey(t *testing.T) {
 	}
 	wantStatus(t, get(t, client, s, mixpeekPath+BulkMixpeekKey(3), testToken), http.StatusNotFound)
 }
+
+func TestRevokedTokenIsAnswered401UntilAllowedAgain(t *testing.T) {
+	s, client := faultFixture(t)
+	s.RevokeToken(testToken)
+	wantStatus(t, get(t, client, s, flashbackPath+"u1", testToken), http.StatusUnauthorized)
+	s.AllowToken(testToken)
+	wantStatus(t, get(t, client, s, flashbackPath+"u1", testToken), http.StatusOK)
+}

@@ -143,6 +143,13 @@ func (s *Server) AllowToken(token string) { s.setToken(token, accessFull) }
 // It replaces an earlier AllowToken.
 func (s *Server) ForbidToken(token string) { s.setToken(token, accessForbidden) }
 
+// RevokeToken forgets a token: requests bearing it are answered 401 again.
+func (s *Server) RevokeToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, token)
+}
+
 func (s *Server) setToken(token string, access tokenAccess) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/upstreamsim"
+)
+
+const sharedNamespacePrefix = "shared-"
+
+func sharedKey(i int) string { return fmt.Sprintf("shared-%d@bench.example", i) }
+
+// sharedKeys is scenario 4: many OrgUsers in many namespaces name few distinct keys through one
+// ClusterOrgProvider; identical lookups should collapse.
+func (b *bench) sharedKeys(ctx context.Context) error {
+	cfg := b.cfg
+	const name = "4 shared keys"
+	perNamespace := cfg.sharedUsers / cfg.sharedNamespaces
+	b.step("Scenario 4: %d OrgUsers in %d namespaces naming %d keys through one ClusterOrgProvider",
+		perNamespace*cfg.sharedNamespaces, cfg.sharedNamespaces, cfg.sharedKeys)
+	for i := range cfg.sharedKeys {
+		b.e.sim.PutMixpeekUser(upstreamsim.MixpeekUser{
+			UserID: fmt.Sprintf("usr_shared%05d", i), Email: sharedKey(i), UserName: fmt.Sprintf("Shared %d", i),
+			Role: "member", Status: "active", InternalID: "int_bench", OrganizationID: "org_bench",
+		})
+	}
+	cop := &identityv1alpha1.ClusterOrgProvider{
+		ObjectMeta: metav1.ObjectMeta{Name: sharedProvider},
+		Spec: identityv1alpha1.ClusterOrgProviderSpec{
+			ProviderConfig: b.e.providerConfig(mixpeekProvider, "shared-token", systemNamespace, 1000, 1000, cfg.interval),
+		},
+	}
+	if err := b.e.k8s.Create(ctx, cop); err != nil {
+		return fmt.Errorf("create ClusterOrgProvider: %w", err)
+	}
+	for ns := range cfg.sharedNamespaces {
+		namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sharedNamespace(ns)}}
+		if err := b.e.k8s.Create(ctx, namespace); err != nil {
+			return fmt.Errorf("create namespace %s: %w", namespace.Name, err)
+		}
+	}
+	before := b.sharedCalls()
+	collapsedBefore := b.collapsed(ctx)
+	start := time.Now()
+	err := parallel(ctx, perNamespace*cfg.sharedNamespaces, func(ctx context.Context, i int) error {
+		return b.e.createUser(ctx, sharedNamespace(i/perNamespace), fmt.Sprintf("shared-%05d", i),
+			identityv1alpha1.ClusterOrgProviderKind, sharedProvider, sharedKey(i%cfg.sharedKeys))
+	})
+	if err != nil {
+		return err
+	}
+	ok, pop, err := b.users.waitFor(ctx, sharedUsers, max(3*time.Minute, 3*cfg.interval), func(p population) bool {
+		return p.total == perNamespace*cfg.sharedNamespaces && p.ready == p.total
+	}, b.leader)
+	if err != nil {
+		return err
+	}
+	firstRound := b.sharedCalls() - before
+	measured := fmt.Sprintf("%d calls (%s)", firstRound, seconds(time.Since(start)))
+	if !ok {
+		measured += fmt.Sprintf("; only %d of %d Ready", pop.ready, perNamespace*cfg.sharedNamespaces)
+	}
+	b.table.add(name, fmt.Sprintf("first round (creation): ≤ %d upstream calls", cfg.sharedKeys), ok && firstRound <= cfg.sharedKeys, "%s", measured)
+
+	// The next round: every user is read once more within one interval of its first read.
+	before = b.sharedCalls()
+	if err := b.hold(ctx, cfg.interval); err != nil {
+		return err
+	}
+	nextRound := b.sharedCalls() - before
+	b.table.add(name, fmt.Sprintf("refresh round (one interval): ≤ %d upstream calls", cfg.sharedKeys), nextRound <= cfg.sharedKeys,
+		"%d calls", nextRound)
+	if collapsedAfter := b.collapsed(ctx); collapsedBefore >= 0 && collapsedAfter >= 0 {
+		b.table.note(name, "orgsync_lookups_collapsed_total (info)", "%.0f", collapsedAfter-collapsedBefore)
+	}
+
+	// Leave the cluster as the other scenarios expect it.
+	for ns := range cfg.sharedNamespaces {
+		if err := b.e.k8s.DeleteAllOf(ctx, &identityv1alpha1.OrgUser{}, client.InNamespace(sharedNamespace(ns))); err != nil {
+			return fmt.Errorf("delete OrgUsers of %s: %w", sharedNamespace(ns), err)
+		}
+	}
+	return client.IgnoreNotFound(b.e.k8s.Delete(ctx, cop))
+}
+
+func sharedNamespace(i int) string { return fmt.Sprintf("%s%02d", sharedNamespacePrefix, i) }
+
+func (b *bench) sharedCalls() int {
+	total := 0
+	for i := range b.cfg.sharedKeys {
+		total += b.e.sim.Requests(upstreamsim.ProviderMixpeek, sharedKey(i))
+	}
+	return total
+}
+
+// collapsed reads orgsync_lookups_collapsed_total from the leader; -1 when it does not export it.
+func (b *bench) collapsed(ctx context.Context) float64 {
+	text, err := b.leader.scrape(ctx)
+	if err != nil || !text.has("orgsync_lookups_collapsed_total") {
+		return -1
+	}
+	return text.sum("orgsync_lookups_collapsed_total", nil)
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// snapshot is every counter the bench reads, at one moment; scenarios subtract two of them.
+type snapshot struct {
+	at       time.Time
+	api      apiCounts
+	calls    callSample
+	modified int
+	events   int
+}
+
+func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
+	api, err := b.e.apiCounts(ctx)
+	if err != nil {
+		return snapshot{}, err
+	}
+	events, err := b.e.eventOccurrences(ctx)
+	if err != nil {
+		return snapshot{}, err
+	}
+	return snapshot{at: time.Now(), api: api, calls: b.calls.now(), modified: b.users.modifiedEvents(), events: events}, nil
+}
+
+// noteTraffic adds what a phase cost the API server and the upstream, as info rows.
+func (b *bench) noteTraffic(name string, before, after snapshot) {
+	api := after.api.minus(before.api)
+	calls := after.calls.total() - before.calls.total()
+	b.table.note(name, "API server traffic (info)", "%.0f Secret GETs, %.0f OrgUser status writes, %d upstream calls in %s",
+		api.secretGets, api.statusWrites, calls, seconds(after.at.Sub(before.at)))
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
