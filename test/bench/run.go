@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // bench is one run: the world, the instruments and the table being filled.
@@ -47,6 +50,8 @@ func runBench(ctx context.Context, opts options, out io.Writer) (*bench, error) 
 	if err != nil {
 		return nil, err
 	}
+	// The bench's own client and watch log nothing worth reading; the managers log to their files.
+	ctrllog.SetLogger(logr.Discard())
 	if cfg.workDir == "" {
 		cfg.workDir = filepath.Join(cfg.repoRoot, "bin", "bench", time.Now().UTC().Format("run-20060102-150405"))
 	}

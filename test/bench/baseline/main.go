@@ -18,8 +18,7 @@ import (
 )
 
 func main() {
-	flag.String("kubeconfig", "", "path to the kubeconfig (read by controller-runtime)")
-	flag.Parse()
+	flag.Parse() // --kubeconfig is controller-runtime's own flag
 	if err := run(ctrl.SetupSignalHandler()); err != nil {
 		fmt.Fprintf(os.Stderr, "baseline: %v\n", err)
 		os.Exit(1)
