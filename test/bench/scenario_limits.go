@@ -77,8 +77,12 @@ func (b *bench) unlimited(ctx context.Context) error {
 	}
 	floor := time.Since(start)
 	b.progress("write floor: %d status patches in %s", cfg.users, seconds(floor))
-	if _, _, err := b.users.waitFor(ctx, mainUsers, time.Minute, func(p population) bool { return p.ready == 0 && p.total == cfg.users }); err != nil {
+	cleared, _, err := b.users.waitFor(ctx, mainUsers, time.Minute, func(p population) bool { return p.ready == 0 && p.total == cfg.users })
+	if err != nil {
 		return err
+	}
+	if !cleared {
+		return fmt.Errorf("the watch still shows Ready OrgUsers a minute after their status was cleared")
 	}
 	if err := b.e.setProviderLimits(ctx, 1000, 1000, cfg.interval); err != nil {
 		return err
