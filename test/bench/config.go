@@ -38,8 +38,8 @@ type config struct {
 	secretPoll time.Duration
 
 	// Scenario 1: each provider's client-side rateLimit, and the simulator's limit per token.
-	limitedRPS   int
-	simTokenRPS  float64
+	limitedRPS    int
+	simTokenRPS   float64
 	simTokenBurst int
 
 	// Scenario 3 measures steadyIntervals intervals after steadySettle.

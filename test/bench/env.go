@@ -118,14 +118,15 @@ func (e *env) stop() {
 // createBase creates the namespaces, the token Secrets and the two OrgProviders of the main
 // population, with the given rate limit and refresh interval.
 func (e *env) createBase(ctx context.Context, rps, burst int, refresh time.Duration) error {
-	objs := []client.Object{
+	objs := make([]client.Object, 0, 8)
+	objs = append(objs,
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: systemNamespace}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: unrelatedNamespace}},
 		tokenSecret(benchNamespace, "mixpeek-token", mixpeekToken),
 		tokenSecret(benchNamespace, "flashback-token", flashbackToken),
 		tokenSecret(systemNamespace, "shared-token", sharedToken),
-	}
+	)
 	for _, name := range []string{mixpeekProvider, flashbackProvider} {
 		objs = append(objs, &identityv1alpha1.OrgProvider{
 			ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: name},
@@ -145,9 +146,11 @@ func tokenSecret(namespace, name, token string) *corev1.Secret {
 		StringData: map[string]string{"token": token}}
 }
 
-func (e *env) providerConfig(api, secretName, secretNamespace string, rps, burst int, refresh time.Duration) identityv1alpha1.ProviderConfig {
+func (e *env) providerConfig(api, secretName, secretNamespace string, rps, burst int,
+	refresh time.Duration) identityv1alpha1.ProviderConfig {
+	secretRef := identityv1alpha1.SecretKeyReference{Name: secretName, Namespace: secretNamespace}
 	cfg := identityv1alpha1.ProviderConfig{
-		Auth:            identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: secretName, Namespace: secretNamespace}},
+		Auth:            identityv1alpha1.ProviderAuth{SecretRef: secretRef},
 		CABundle:        e.sim.CABundle(),
 		RefreshInterval: &metav1.Duration{Duration: refresh},
 		RateLimit:       &identityv1alpha1.RateLimit{RequestsPerSecond: int32(rps), Burst: int32(burst)}, //nolint:gosec // small constants

@@ -150,30 +150,29 @@ func (p *process) signal(sig syscall.Signal, grace time.Duration) {
 	}
 }
 
-// memory is the process's resident set now and at its peak, in bytes, from /proc.
-func (p *process) memory() (rss, peak int64, err error) {
+// peakMemory is the process's peak resident set (VmHWM) in bytes, from /proc.
+func (p *process) peakMemory() (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, 0, fmt.Errorf("read memory of %s: %w", p.name, err)
+		return 0, fmt.Errorf("read memory of %s: %w", p.name, err)
 	}
 	defer func() { _ = f.Close() }()
 	scanner := bufio.NewScanner(f)
 	for scanner.Scan() {
-		field, value, ok := strings.Cut(scanner.Text(), ":")
-		if !ok || (field != "VmRSS" && field != "VmHWM") {
+		value, ok := strings.CutPrefix(scanner.Text(), "VmHWM:")
+		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("parse %s of %s: %w", field, p.name, err)
+			return 0, fmt.Errorf("parse VmHWM of %s: %w", p.name, err)
 		}
-		if field == "VmRSS" {
-			rss = kb * 1024
-		} else {
-			peak = kb * 1024
-		}
+		return kb * 1024, nil
 	}
-	return rss, peak, scanner.Err()
+	if err := scanner.Err(); err != nil {
+		return 0, fmt.Errorf("read memory of %s: %w", p.name, err)
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status of %s", p.cmd.Process.Pid, p.name)
 }
 
 // scrape reads the process's Prometheus metrics.

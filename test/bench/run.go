@@ -154,7 +154,7 @@ func (b *bench) recordPeak(p *process) {
 	if p == nil || p.alive() != nil {
 		return
 	}
-	if _, peak, err := p.memory(); err == nil {
+	if peak, err := p.peakMemory(); err == nil {
 		b.peakRSS = max(b.peakRSS, peak)
 	}
 }

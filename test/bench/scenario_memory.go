@@ -38,7 +38,7 @@ func (b *bench) memory(ctx context.Context) error {
 	if err := sleep(ctx, 5*time.Second); err != nil {
 		return err
 	}
-	_, basePeak, err := baseline.memory()
+	basePeak, err := baseline.peakMemory()
 	if err != nil {
 		return err
 	}

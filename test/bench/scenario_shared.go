@@ -67,7 +67,8 @@ func (b *bench) sharedKeys(ctx context.Context) error {
 	if !ok {
 		measured += fmt.Sprintf("; only %d of %d Ready", pop.ready, perNamespace*cfg.sharedNamespaces)
 	}
-	b.table.add(name, fmt.Sprintf("first round (creation): ≤ %d upstream calls", cfg.sharedKeys), ok && firstRound <= cfg.sharedKeys, "%s", measured)
+	b.table.add(name, fmt.Sprintf("first round (creation): ≤ %d upstream calls", cfg.sharedKeys),
+		ok && firstRound <= cfg.sharedKeys, "%s", measured)
 
 	// The next round: every user is read once more within one interval of its first read.
 	before = b.sharedCalls()

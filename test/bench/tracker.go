@@ -133,11 +133,13 @@ func usersOf(provider string) userFilter {
 	}
 }
 
-func sharedUsers(key types.NamespacedName) bool { return strings.HasPrefix(key.Namespace, sharedNamespacePrefix) }
+func sharedUsers(key types.NamespacedName) bool {
+	return strings.HasPrefix(key.Namespace, sharedNamespacePrefix)
+}
 
 // population counts the selected OrgUsers by state, now and over the current window.
 type population struct {
-	total, ready, synced, stale          int
+	total, ready, synced, stale         int
 	leftReady, becameStale, syncedFalse int
 }
 
@@ -186,7 +188,8 @@ func (t *tracker) modifiedEvents() int {
 
 // waitFor polls until cond holds for the selected users or timeout passes; it reports whether cond
 // held and the population last seen. The manager processes are checked on every poll.
-func (t *tracker) waitFor(ctx context.Context, filter userFilter, timeout time.Duration, cond func(population) bool, procs ...*process) (bool, population, error) {
+func (t *tracker) waitFor(ctx context.Context, filter userFilter, timeout time.Duration, cond func(population) bool,
+	procs ...*process) (bool, population, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		p := t.count(filter)
