@@ -62,6 +62,11 @@ bench: k8s-binaries ## Measure orgsync at scale: 10,000 OrgUsers, every scenario
 bench-smoke: k8s-binaries ## Run every bench scenario once with 100 OrgUsers and short intervals (make test runs it as test/bench's TestBenchSmoke).
 	go run ./test/bench --assets "$(K8S_BIN_DIR)" --smoke
 
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz: ## Run every Fuzz target for FUZZTIME each (default 30s); crashers land in the package's testdata/fuzz.
+	FUZZTIME="$(FUZZTIME)" hack/fuzz.sh
+
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run

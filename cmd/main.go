@@ -42,27 +42,35 @@ func main() {
 		metricsAddr             string
 		probeAddr               string
 		enableLeaderElection    bool
-		leaderElectionNamespace string
 		secureMetrics           bool
 		enableHTTP2             bool
 		secretPollInterval      time.Duration
 		maxConcurrentReconciles int
+		maxInFlightPerProvider  int
+		leaderElectionNamespace string
+		allowPrivateAddresses   bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Enable leader election for controller manager, ensuring only one active replica.")
-	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
-		"Namespace of the leader election Lease; empty means the manager's own namespace (required outside a cluster).")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS with authentication and authorization; false serves plain HTTP.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"Enable HTTP/2 for the metrics server (off by default: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
 	flag.DurationVar(&secretPollInterval, "secret-poll-interval", 30*time.Second,
 		"How often each provider's credential Secret is re-read to notice rotation (Secrets are never watched).")
-	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
-		"How many OrgUsers are synced in parallel; each provider's rateLimit still applies.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
+		"Namespace of the leader election Lease; empty means the manager's own namespace (required outside a cluster).")
+	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 64,
+		"How many OrgUsers are reconciled in parallel across all providers; each provider's rateLimit still applies.")
+	flag.IntVar(&maxInFlightPerProvider, "max-in-flight-per-provider", 16,
+		"How many requests one provider object may have waiting for an answer; "+
+			"a provider that never answers holds at most this many reconcilers.")
+	flag.BoolVar(&allowPrivateAddresses, "allow-private-addresses", false,
+		"Let providers' baseURLs reach loopback, private and other non-public addresses (an in-cluster or on-premises upstream). "+
+			"Link-local and cloud metadata addresses are refused regardless.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -84,6 +92,9 @@ func main() {
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionID:        "orgsync.identity.orgsync.io",
 		LeaderElectionNamespace: leaderElectionNamespace,
+		// A leader that stops on purpose hands over at once instead of after the lease expires.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         controller.CacheOptions(),
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Secrets are read straight from the API server, one named Secret at a time, so the
 			// manager never lists or caches the cluster's Secrets.
@@ -105,6 +116,8 @@ func main() {
 		UserAgent:               version.UserAgent(),
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: maxConcurrentReconciles,
+		MaxInFlightPerProvider:  maxInFlightPerProvider,
+		AllowPrivateAddresses:   allowPrivateAddresses,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)

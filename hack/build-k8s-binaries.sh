@@ -56,6 +56,9 @@ build() {
   local what=$1; shift
   local log="$work/build-$what.log" count=0 line
   echo ">> Compiling $what" >&2
+  # Created before the build starts: the progress loop below may look before the background job has
+  # opened it, and under set -e a missing file would end the script.
+  : > "$log"
   CGO_ENABLED=0 GOFLAGS=-mod=mod go build -v -trimpath "$@" > "$log" 2>&1 &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do

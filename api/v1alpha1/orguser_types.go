@@ -60,15 +60,18 @@ type OrgUserStatus struct {
 	// +optional
 	Provider string `json:"provider,omitempty"`
 
-	// UserID is the upstream's id of the user (Mixpeek user_id, Flashback id).
+	// UserID is the upstream's id of the user (Mixpeek user_id, Flashback id), cut to 256 bytes.
+	// +kubebuilder:validation:MaxLength=256
 	// +optional
 	UserID string `json:"userID,omitempty"`
 
-	// Email of the user upstream.
+	// Email of the user upstream, cut to 320 bytes.
+	// +kubebuilder:validation:MaxLength=320
 	// +optional
 	Email string `json:"email,omitempty"`
 
-	// DisplayName of the user upstream.
+	// DisplayName of the user upstream, cut to 256 bytes.
+	// +kubebuilder:validation:MaxLength=256
 	// +optional
 	DisplayName string `json:"displayName,omitempty"`
 
@@ -76,7 +79,8 @@ type OrgUserStatus struct {
 	// +optional
 	Role string `json:"role,omitempty"`
 
-	// ProviderRole is the upstream's own role value, verbatim.
+	// ProviderRole is the upstream's own role value, verbatim up to 64 bytes.
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	ProviderRole string `json:"providerRole,omitempty"`
 

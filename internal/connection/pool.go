@@ -37,21 +37,42 @@ func (s Settings) fingerprint() [32]byte {
 	return sum
 }
 
+// PoolOptions tunes every connection of a pool.
+type PoolOptions struct {
+	UserAgent string
+	// MaxInFlight is how many requests one provider object may have waiting for an answer; default 16.
+	MaxInFlight int
+	// AllowPrivateAddresses lets every client reach loopback and private addresses
+	// (--allow-private-addresses: a simulator or an in-cluster upstream). Link-local and cloud
+	// metadata addresses stay refused regardless.
+	AllowPrivateAddresses bool
+}
+
 // Pool holds connections keyed by the provider object's UID. It is safe for concurrent use.
 type Pool struct {
-	registry  provider.Registry
-	userAgent string
-	now       func() time.Time
-	// maxWait is how long a caller may block on the token bucket before being told to come back later.
-	maxWait time.Duration
+	registry    provider.Registry
+	userAgent   string
+	maxInFlight int
+	now         func() time.Time
+	// shortWait is how long a caller may block on the token bucket before being told to come back later.
+	shortWait             time.Duration
+	allowPrivateAddresses bool
 
 	mu    sync.Mutex
 	conns map[string]*Conn
 }
 
+// defaultMaxInFlight is enough to keep a 20 ms upstream at several hundred requests a second, and few
+// enough that a provider that never answers holds only a small share of the controller's workers.
+const defaultMaxInFlight = 16
+
 // NewPool returns an empty pool that builds clients from registry.
-func NewPool(registry provider.Registry, userAgent string) *Pool {
-	return &Pool{registry: registry, userAgent: userAgent, now: time.Now, maxWait: 2 * time.Second, conns: map[string]*Conn{}}
+func NewPool(registry provider.Registry, opts PoolOptions) *Pool {
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = defaultMaxInFlight
+	}
+	return &Pool{registry: registry, userAgent: opts.UserAgent, maxInFlight: opts.MaxInFlight, now: time.Now,
+		shortWait: 50 * time.Millisecond, allowPrivateAddresses: opts.AllowPrivateAddresses, conns: map[string]*Conn{}}
 }
 
 // Get returns the connection for the provider object id, building or updating it when the settings
@@ -66,7 +87,10 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 	defer p.mu.Unlock()
 	conn, ok := p.conns[id]
 	if !ok {
-		conn = &Conn{provider: s.Provider, now: p.now, maxWait: p.maxWait, limiter: rate.NewLimiter(rate.Limit(s.RequestsPerSecond), s.Burst)}
+		conn = &Conn{provider: s.Provider, now: p.now, shortWait: p.shortWait,
+			limiter:  rate.NewLimiter(rate.Limit(s.RequestsPerSecond), s.Burst),
+			inFlight: make(chan struct{}, p.maxInFlight),
+			slots:    map[string]time.Time{}, recent: map[string]Answer{}}
 		p.conns[id] = conn
 	}
 	conn.setRate(s.RequestsPerSecond, s.Burst)
@@ -78,6 +102,8 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 			CABundle:  s.CABundle,
 			Timeout:   s.Timeout,
 			UserAgent: p.userAgent,
+
+			AllowPrivateAddresses: p.allowPrivateAddresses,
 		})
 		if err != nil {
 			return nil, err
@@ -87,9 +113,14 @@ func (p *Pool) Get(id string, s Settings) (*Conn, error) {
 	return conn, nil
 }
 
-// Forget drops the connection of a deleted provider object.
+// Forget drops the connection of a deleted provider object and closes its idle connections. A provider
+// created again under the same name has another UID, so it gets a fresh connection.
 func (p *Pool) Forget(id string) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	conn, ok := p.conns[id]
 	delete(p.conns, id)
+	p.mu.Unlock()
+	if ok {
+		conn.close()
+	}
 }

@@ -113,9 +113,14 @@ func newTestPool(t *testing.T) (*Pool, *fakeProvider, *fakeClock) {
 	t.Helper()
 	fp := &fakeProvider{name: "fake"}
 	clk := newClock()
-	p := NewPool(provider.Registry{"fake": fp}, "orgsync-test/1.0")
+	p := NewPool(provider.Registry{"fake": fp}, PoolOptions{UserAgent: "orgsync-test/1.0"})
 	p.now = clk.now
 	return p, fp, clk
+}
+
+func lookup(ctx context.Context, c *Conn, key string) (provider.User, error) {
+	a, err := c.Lookup(ctx, Request{Key: key, Holder: "holder-" + key})
+	return a.User, err
 }
 
 func mustGet(t *testing.T, p *Pool, id string, s Settings) *Conn {
@@ -141,7 +146,7 @@ func TestPoolReusesClientForSameSettings(t *testing.T) {
 		t.Fatalf("NewClient called %d times for unchanged settings, want 1", n)
 	}
 	for _, key := range []string{"a@example.com", "b@example.com"} {
-		u, err := c2.GetUser(context.Background(), key)
+		u, err := lookup(context.Background(), c2, key)
 		if err != nil || u.Email != key {
 			t.Fatalf("GetUser(%q) = %+v, %v", key, u, err)
 		}
@@ -202,7 +207,7 @@ func TestPoolRebuildsClientWhenSettingsChange(t *testing.T) {
 			if tc.check != nil && !tc.check(fp.last().cfg) {
 				t.Errorf("new client built with %+v, which lacks the change", fp.last().cfg)
 			}
-			if _, err := c2.GetUser(context.Background(), "k"); err != nil {
+			if _, err := lookup(context.Background(), c2, "k"); err != nil {
 				t.Fatal(err)
 			}
 			if tc.rebuild && (old.total() != 0 || fp.last().total() != 1) {
@@ -226,7 +231,7 @@ func TestPoolNewClientFailure(t *testing.T) {
 	// Once the configuration is fixed the connection works.
 	fp.err = nil
 	c := mustGet(t, p, "uid", baseSettings())
-	if _, err := c.GetUser(context.Background(), "k"); err != nil {
+	if _, err := lookup(context.Background(), c, "k"); err != nil {
 		t.Fatalf("GetUser after the fix: %v", err)
 	}
 }
@@ -296,7 +301,7 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 			ctx := context.Background()
 			start := clk.now()
 
-			_, err := conn.GetUser(ctx, "hot@example.com")
+			_, err := lookup(ctx, conn, "hot@example.com")
 			if !provider.IsKind(err, provider.KindRateLimited) {
 				t.Fatalf("first call: %v, want the upstream 429", err)
 			}
@@ -304,21 +309,20 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 				t.Fatalf("PausedUntil = %v, want %v", got, want)
 			}
 
-			// Every user of the provider now waits, without any request upstream.
+			// Every user of the provider now waits, without any request upstream, and is told to
+			// come back after the pause, one token apart, in the order they asked.
 			clk.advance(tc.wantPause - 10*time.Second)
+			var lastDelay time.Duration
 			for _, key := range []string{"other@example.com", "hot@example.com", "third@example.com"} {
-				_, err := conn.GetUser(ctx, key)
-				var perr *provider.Error
-				if !errors.As(err, &perr) || perr.Kind != provider.KindRateLimited {
-					t.Fatalf("GetUser(%q) while paused = %v, want a RateLimited error", key, err)
+				_, err := lookup(ctx, conn, key)
+				var deferred *DeferredError
+				if !errors.As(err, &deferred) || deferred.Cause != CausePaused {
+					t.Fatalf("lookup(%q) while paused = %v, want a DeferredError caused by the pause", key, err)
 				}
-				if perr.RetryAfter != 10*time.Second {
-					t.Errorf("GetUser(%q) while paused: RetryAfter %s, want the 10s left", key, perr.RetryAfter)
+				if deferred.Delay < 10*time.Second || deferred.Delay > 11*time.Second || deferred.Delay <= lastDelay {
+					t.Errorf("lookup(%q) while paused: come back in %s, want just after the 10s left and after the caller before", key, deferred.Delay)
 				}
-				var paused *PausedError
-				if !errors.As(err, &paused) {
-					t.Errorf("GetUser(%q) while paused = %T, want a *PausedError so callers can tell no request was sent", key, err)
-				}
+				lastDelay = deferred.Delay
 			}
 			if n := client.total(); n != 1 {
 				t.Fatalf("client called %d times during the pause, want only the first call", n)
@@ -328,7 +332,8 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 			s := baseSettings()
 			s.Token = "rotated"
 			conn = mustGet(t, p, "uid", s)
-			if _, err := conn.GetUser(ctx, "other@example.com"); !provider.IsKind(err, provider.KindRateLimited) {
+			var deferred *DeferredError
+			if _, err := lookup(ctx, conn, "other@example.com"); !errors.As(err, &deferred) {
 				t.Errorf("settings change lifted the pause: %v", err)
 			}
 			if fp.last().total() != 0 {
@@ -337,7 +342,7 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 
 			// Once the clock passes the pause, calls go upstream again.
 			clk.advance(10*time.Second + time.Millisecond)
-			if u, err := conn.GetUser(ctx, "other@example.com"); err != nil || u.ID != "id-other@example.com" {
+			if u, err := lookup(ctx, conn, "other@example.com"); err != nil || u.ID != "id-other@example.com" {
 				t.Fatalf("GetUser after the pause = %+v, %v", u, err)
 			}
 			if !conn.PausedUntil().IsZero() {
@@ -349,26 +354,26 @@ func TestConnRateLimitPausesWholeConnection(t *testing.T) {
 
 func TestConnTokenBucketThrottlesInsteadOfBlocking(t *testing.T) {
 	p, fp, _ := newTestPool(t)
-	p.maxWait = 20 * time.Millisecond
+	p.shortWait = 20 * time.Millisecond
 	s := baseSettings()
 	s.RequestsPerSecond, s.Burst = 1, 1
 	conn := mustGet(t, p, "uid", s)
 	ctx := context.Background()
 
-	if _, err := conn.GetUser(ctx, "a"); err != nil {
+	if _, err := lookup(ctx, conn, "a"); err != nil {
 		t.Fatalf("first call within the burst: %v", err)
 	}
 	start := time.Now()
-	_, err := conn.GetUser(ctx, "b")
+	_, err := lookup(ctx, conn, "b")
 	if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
 		t.Errorf("throttled call blocked for %s", elapsed)
 	}
-	var throttled *ThrottledError
+	var throttled *DeferredError
 	if !errors.As(err, &throttled) {
-		t.Fatalf("second call = %v, want *ThrottledError", err)
+		t.Fatalf("second call = %v, want *DeferredError", err)
 	}
-	if throttled.Delay <= p.maxWait || throttled.Delay > time.Second {
-		t.Errorf("ThrottledError.Delay = %s, want in (%s, 1s]", throttled.Delay, p.maxWait)
+	if throttled.Delay <= p.shortWait || throttled.Delay > time.Second {
+		t.Errorf("DeferredError.Delay = %s, want in (%s, 1s]", throttled.Delay, p.shortWait)
 	}
 	if provider.IsKind(err, provider.KindRateLimited) {
 		t.Errorf("client-side throttling reported as an upstream 429")
@@ -384,7 +389,7 @@ func TestConnTokenBucketWaitsBrieflyWithinMaxWait(t *testing.T) {
 	s.RequestsPerSecond, s.Burst = 100, 1 // one token every 10ms, well inside maxWait
 	conn := mustGet(t, p, "uid", s)
 	for i := range 3 {
-		if _, err := conn.GetUser(context.Background(), fmt.Sprint(i)); err != nil {
+		if _, err := lookup(context.Background(), conn, fmt.Sprint(i)); err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
@@ -392,20 +397,20 @@ func TestConnTokenBucketWaitsBrieflyWithinMaxWait(t *testing.T) {
 		t.Errorf("client called %d times, want 3", n)
 	}
 
-	// A cancelled caller stops waiting for its token.
-	s.RequestsPerSecond = 1
+	// A cancelled caller stops waiting for its token (a wait short enough to happen in place).
+	s.RequestsPerSecond = 25
 	conn = mustGet(t, p, "uid", s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _ = conn.GetUser(ctx, "x") // may use the token refilled meanwhile
-	if _, err := conn.GetUser(ctx, "y"); !errors.Is(err, context.Canceled) {
+	_, _ = lookup(ctx, conn, "x") // may use the token refilled meanwhile
+	if _, err := lookup(ctx, conn, "y"); !errors.Is(err, context.Canceled) {
 		t.Errorf("GetUser with a cancelled context while waiting = %v, want context.Canceled", err)
 	}
 }
 
 func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	p, fp, _ := newTestPool(t)
-	p.maxWait = 20 * time.Millisecond
+	p.shortWait = 20 * time.Millisecond
 	ctx := context.Background()
 	slow := baseSettings()
 	slow.RequestsPerSecond, slow.Burst = 1, 1
@@ -413,11 +418,11 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	fast.RequestsPerSecond, fast.Burst = 1000, 10
 
 	conn := mustGet(t, p, "uid", slow)
-	if _, err := conn.GetUser(ctx, "a"); err != nil {
+	if _, err := lookup(ctx, conn, "a"); err != nil {
 		t.Fatal(err)
 	}
-	var throttled *ThrottledError
-	if _, err := conn.GetUser(ctx, "b"); !errors.As(err, &throttled) {
+	var throttled *DeferredError
+	if _, err := lookup(ctx, conn, "b"); !errors.As(err, &throttled) {
 		t.Fatalf("at 1 rps the second call = %v, want throttled", err)
 	}
 
@@ -430,7 +435,7 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	}
 	time.Sleep(15 * time.Millisecond) // refill a few tokens at the new rate
 	for i := range 5 {
-		if _, err := conn.GetUser(ctx, fmt.Sprint("fast", i)); err != nil {
+		if _, err := lookup(ctx, conn, fmt.Sprint("fast", i)); err != nil {
 			t.Fatalf("call %d after raising the rate: %v", i, err)
 		}
 	}
@@ -440,8 +445,8 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	if conn.limiter.Limit() != 1 || conn.limiter.Burst() != 1 {
 		t.Errorf("limiter = %v rps burst %d, want 1 burst 1", conn.limiter.Limit(), conn.limiter.Burst())
 	}
-	_, _ = conn.GetUser(ctx, "last-token")
-	if _, err := conn.GetUser(ctx, "c"); !errors.As(err, &throttled) {
+	_, _ = lookup(ctx, conn, "last-token")
+	if _, err := lookup(ctx, conn, "c"); !errors.As(err, &throttled) {
 		t.Errorf("after lowering the rate the call = %v, want throttled", err)
 	}
 	if fp.newClientCalls() != 1 {
@@ -466,7 +471,7 @@ func TestPoolConcurrentUse(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, err := conn.GetUser(context.Background(), fmt.Sprint("k", i)); err != nil {
+				if _, err := lookup(context.Background(), conn, fmt.Sprint("k", i)); err != nil {
 					errs <- err
 					return
 				}

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -42,9 +44,13 @@ type OrgUserReconciler struct {
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 
-	memory userMemory
-	// started is when this process began reconciling; see lastSuccess.
-	started time.Time
+	// Credentials holds the providers' tokens as their reconcilers last polled them.
+	Credentials *credentialStore
+
+	memory          userMemory
+	rateLimitWrites rateLimitWrites
+	// leaderSince is when this process became leader (unix nanoseconds); see lastSuccess.
+	leaderSince atomic.Int64
 }
 
 // +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgusers,verbs=get;list;watch
@@ -62,7 +68,6 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Get(ctx, req.NamespacedName, user); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.memory.forget(req.NamespacedName)
-			forgetFreshness(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -74,20 +79,26 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 
 	now := r.now()
-	att, err := r.sync(ctx, user)
+	att, err := r.sync(ctx, user, r.firstReadCanWait(user))
 	if err != nil {
+		reconcileErrors.WithLabelValues("KubernetesAPI").Inc()
 		return ctrl.Result{}, err
 	}
-	if att.throttled > 0 {
-		log.V(1).Info("Client-side rate limit reached; retrying later", "delay", att.throttled)
-		return ctrl.Result{RequeueAfter: att.throttled}, nil
+	if att.deferred > 0 {
+		log.V(2).Info("Lookup deferred; nothing sent", "delay", att.deferred)
+		return ctrl.Result{RequeueAfter: att.deferred}, nil
+	}
+	if att.outcome.rateLimited && r.stillFresh(user, att.refreshInterval, now) {
+		// The upstream asked to wait and the mirror is still good: the pause is recorded on the
+		// provider, and writing it into every user would only load the API server.
+		log.V(1).Info("Rate limited by the upstream; mirror kept as it is", "retryAfter", att.retryAfter)
+		return ctrl.Result{RequeueAfter: wait.Jitter(max(att.retryAfter, time.Second), 1)}, nil
 	}
 
 	failures := 0
 	switch {
 	case att.outcome.succeeded():
-		r.memory.recordSuccess(user, now)
-		recordFreshness(user, now)
+		r.memory.recordSuccess(user, now.Add(-att.answerAge))
 	case att.outcome.transient():
 		failures = r.memory.recordFailure(user)
 	default:
@@ -115,6 +126,7 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, ev.reason, "Sync", ev.message)
 	}
 	if !att.outcome.succeeded() {
+		reconcileErrors.WithLabelValues(att.outcome.reason).Inc()
 		log.V(1).Info("User not synced", "reason", att.outcome.reason, "message", att.outcome.message)
 	}
 	return ctrl.Result{RequeueAfter: nextAttempt(att, failures, in)}, nil
@@ -129,10 +141,11 @@ func pendingReconcileRequest(user *identityv1alpha1.OrgUser) string {
 	return requested
 }
 
-// lastSuccess is when the user was last read successfully. After a restart memory is empty and status
-// has no heartbeat: Synced=True then means "successful up to some time before this process started",
-// so staleness is counted from the later of its transition and the process start, not from when the
-// run of successes began. Synced=False's transition is an upper bound of the last success.
+// lastSuccess is when the user was last read successfully. With no record in memory (after a start or
+// a leader change) status has no heartbeat: Synced=True then means "successful up to some time before
+// this process took over", so staleness is counted from the later of its transition and the moment
+// this process became leader (not its start: a warm standby may have waited for days). Synced=False's
+// transition is an upper bound of the last success.
 func (r *OrgUserReconciler) lastSuccess(user *identityv1alpha1.OrgUser) time.Time {
 	if rec := r.memory.get(user); !rec.lastSuccess.IsZero() {
 		return rec.lastSuccess
@@ -141,10 +154,46 @@ func (r *OrgUserReconciler) lastSuccess(user *identityv1alpha1.OrgUser) time.Tim
 	if synced == nil {
 		return time.Time{}
 	}
-	if synced.Status == metav1.ConditionTrue && synced.LastTransitionTime.Time.Before(r.started) {
-		return r.started
+	if leader := r.becameLeader(); synced.Status == metav1.ConditionTrue && synced.LastTransitionTime.Time.Before(leader) {
+		return leader
 	}
 	return synced.LastTransitionTime.Time
+}
+
+// becameLeader is when this process became leader; before that is recorded, reconciling at all means
+// it just did.
+func (r *OrgUserReconciler) becameLeader() time.Time {
+	if ns := r.leaderSince.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return r.now()
+}
+
+// firstReadCanWait reports whether the user can wait for a read spread over its refresh interval:
+// this process has not seen it yet (a start or a leader change), its mirror is Ready at its current
+// generation, and nobody asked for a refresh. Reading every such user at once after each restart
+// would hit the upstream with the whole organization in the first seconds.
+func (r *OrgUserReconciler) firstReadCanWait(user *identityv1alpha1.OrgUser) bool {
+	if !r.memory.firstSight(user) {
+		return false
+	}
+	ready := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionReady)
+	return ready != nil && ready.Status == metav1.ConditionTrue &&
+		user.Status.ObservedGeneration == user.Generation && ready.ObservedGeneration == user.Generation &&
+		pendingReconcileRequest(user) == ""
+}
+
+// stillFresh reports whether the user's mirror is Ready and younger than the staleness limit.
+func (r *OrgUserReconciler) stillFresh(user *identityv1alpha1.OrgUser, refresh time.Duration, now time.Time) bool {
+	if !hadGoodData(&user.Status) || user.Status.ObservedGeneration != user.Generation {
+		return false
+	}
+	ready := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionTrue {
+		return false
+	}
+	last := r.lastSuccess(user)
+	return !last.IsZero() && now.Sub(last) < staleAfterRefreshes*refresh
 }
 
 // nextAttempt says when to look again: refresh for settled answers (never faster for auth failures),
@@ -153,9 +202,11 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 	out := att.outcome
 	switch {
 	case out.succeeded():
-		return jittered(att.refreshInterval)
+		// A shared answer was read earlier by another user of the same key: keep to its schedule.
+		return max(att.refreshInterval/2, refreshDelay(att.refreshInterval, in.now, att.phaseKey)-att.answerAge)
 	case out.transient():
-		delay := transientBackoff(failures, att.refreshInterval)
+		fresh := !in.lastSuccess.IsZero() && in.now.Sub(in.lastSuccess) <= staleAfterRefreshes*att.refreshInterval
+		delay := transientBackoff(failures, att.refreshInterval, fresh)
 		if att.retryAfter > 0 {
 			delay = wait.Jitter(att.retryAfter, jitterFraction)
 		}
@@ -197,16 +248,23 @@ func (r *OrgUserReconciler) now() time.Time {
 // SetupWithManager registers the controller and the watches that map provider, Secret and namespace
 // changes to the OrgUsers they affect.
 func (r *OrgUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.started = r.now()
+	// Runnables that need leader election start once this process is leader.
+	if err := mgr.Add(manager.RunnableFunc(func(context.Context) error {
+		r.leaderSince.Store(r.now().UnixNano())
+		return nil
+	})); err != nil {
+		return err
+	}
+	registerUsersCollector(r)
 	b := ctrl.NewControllerManagedBy(mgr).
 		// Only spec edits and force-refresh requests call upstream: our own status writes, label and
 		// unrelated annotation edits must not (401/403 users are retried "never faster" than refresh).
 		For(&identityv1alpha1.OrgUser{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, reconcileRequestChanged()))).
 		Watches(&identityv1alpha1.OrgProvider{}, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			builder.WithPredicates(providerChangeRereadsUsers())).
 		Watches(&identityv1alpha1.ClusterOrgProvider{}, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			builder.WithPredicates(providerChangeRereadsUsers())).
 		Watches(&corev1.Namespace{}, r.namespaceAdmissionChanges(), builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		Named("orguser")

@@ -21,6 +21,9 @@ type userRecord struct {
 	uid         types.UID
 	lastSuccess time.Time
 	failures    int
+	// seen is set once this process has scheduled the user; a user not yet seen is new to this
+	// process (after a start or a leader change).
+	seen bool
 }
 
 func (m *userMemory) get(obj client.Object) userRecord {
@@ -50,6 +53,13 @@ func (m *userMemory) update(obj client.Object, change func(*userRecord)) userRec
 	}
 	m.users[client.ObjectKeyFromObject(obj)] = rec
 	return rec
+}
+
+// firstSight marks the user as seen and reports whether it was the first time.
+func (m *userMemory) firstSight(obj client.Object) bool {
+	first := false
+	m.update(obj, func(rec *userRecord) { first, rec.seen = !rec.seen, true })
+	return first
 }
 
 // recordSuccess notes a successful read, which also ends any failure streak.

@@ -26,6 +26,9 @@ type syncOutcome struct {
 	providerName string
 	// terminal failures set Stalled: retrying without a change elsewhere will not help.
 	terminal bool
+	// rateLimited is a 429 (or 503 with Retry-After): the upstream asked to wait, nothing is wrong
+	// with the user or its data.
+	rateLimited bool
 }
 
 func (o syncOutcome) succeeded() bool { return o.reason == identityv1alpha1.ReasonSynced }
@@ -122,7 +125,7 @@ func setCondition(s *identityv1alpha1.OrgUserStatus, in statusInput, condType st
 		Type:               condType,
 		Status:             status,
 		Reason:             reason,
-		Message:            message,
+		Message:            boundedMessage(message),
 		ObservedGeneration: in.generation,
 		LastTransitionTime: metav1.NewTime(in.now),
 	})

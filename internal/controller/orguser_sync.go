@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -23,16 +25,22 @@ import (
 type attempt struct {
 	outcome         syncOutcome
 	refreshInterval time.Duration
-	// retryAfter is the upstream's (or the provider-wide pause's) requested wait, if any.
+	// retryAfter is the upstream's requested wait, if any.
 	retryAfter time.Duration
-	// throttled is set when the client-side token bucket deferred the call; nothing was learned.
-	throttled time.Duration
+	// deferred is set when nothing was sent (token bucket, 429 pause, concurrency budget, or the
+	// spread of first reads after a start): nothing was learned and nothing is written.
+	deferred time.Duration
+	// answerAge is how old a shared answer was when it was used; the next read is that much sooner,
+	// so users sharing a key stay on one schedule.
+	answerAge time.Duration
+	// phaseKey places the user's reads in the refresh interval; see refreshDelay.
+	phaseKey string
 }
 
 // sync walks the data path: provider object, key check, credential, connection, upstream call. Each
 // step that fails ends the attempt with the condition reason the contract gives it. The returned error
 // is for failures of the Kubernetes API itself, which controller-runtime retries with backoff.
-func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.OrgUser) (attempt, error) {
+func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.OrgUser, spreadFirstRead bool) (attempt, error) {
 	att := attempt{refreshInterval: durationOr(user.Spec.RefreshInterval, defaultRefreshInterval)}
 
 	prov, failure, err := r.resolveProvider(ctx, user)
@@ -42,6 +50,12 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 	}
 	if user.Spec.RefreshInterval == nil {
 		att.refreshInterval = refreshIntervalOf(prov.config)
+	}
+	if spreadFirstRead {
+		// Mirrored data is still current: read it again somewhere in the coming interval, not now
+		// together with every other user.
+		att.deferred = time.Duration(1 + rand.Int64N(int64(att.refreshInterval))) //nolint:gosec // spreading needs no crypto
+		return att, nil
 	}
 
 	name, baseURL, err := backend(prov.config)
@@ -66,6 +80,7 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		return att, err
 	}
 
+	att.phaseKey = string(prov.obj.GetUID()) + "/" + user.Spec.Key
 	rps, burst := rateOf(prov.config)
 	conn, err := r.Pool.Get(string(prov.obj.GetUID()), connection.Settings{
 		Provider: name, BaseURL: baseURL, CABundle: prov.config.CABundle, Timeout: timeoutOf(prov.config),
@@ -79,17 +94,23 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 	if until := prov.status.RateLimitedUntil; until != nil {
 		conn.PauseUntil(until.Time)
 	}
-	u, err := conn.GetUser(ctx, user.Spec.Key)
-	var throttled *connection.ThrottledError
-	if errors.As(err, &throttled) {
-		att.throttled = throttled.Delay
+	answer, err := conn.Lookup(ctx, connection.Request{
+		Key:    user.Spec.Key,
+		Holder: string(user.UID),
+		MaxAge: sharedAnswerMaxAge(att.refreshInterval, pendingReconcileRequest(user) != ""),
+	})
+	var deferred *connection.DeferredError
+	if errors.As(err, &deferred) {
+		att.deferred = deferred.Delay
+		if deferred.Cause == connection.CauseConcurrency {
+			att.deferred = wait.Jitter(deferred.Delay, 1)
+		}
 		return att, nil
 	}
-	// The pause answers locally and is not an upstream request; everything else reached the client.
-	if paused := (*connection.PausedError)(nil); !errors.As(err, &paused) {
-		recordUpstreamCall(name, err)
+	if answer.Shared {
+		att.answerAge = max(0, r.now().Sub(answer.FetchedAt))
 	}
-	att.outcome, att.retryAfter = classify(name, u, err)
+	att.outcome, att.retryAfter = classify(name, answer.User, err)
 	r.reflectRateLimit(ctx, prov, conn, err == nil)
 	return att, nil
 }
@@ -115,7 +136,7 @@ func classify(providerName string, u provider.User, err error) (syncOutcome, tim
 	case provider.KindInvalidKey:
 		return syncOutcome{reason: identityv1alpha1.ReasonInvalidKey, message: msg, terminal: true}, 0
 	case provider.KindRateLimited:
-		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: msg}, perr.RetryAfter
+		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: msg, rateLimited: true}, perr.RetryAfter
 	default:
 		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: msg}, 0
 	}
@@ -172,9 +193,9 @@ func (r *OrgUserReconciler) namespaceAllowed(ctx context.Context, prov providerO
 	return selector.Matches(labels.Set(ns.GetLabels())), nil, nil
 }
 
-// readToken reads the provider's Secret straight from the API server, never from a cache.
+// readToken returns the provider's token as its reconciler last polled it; see credentialStore.
 func (r *OrgUserReconciler) readToken(ctx context.Context, prov *providerObject) (string, *syncOutcome, error) {
-	secret, err := readSecret(ctx, r.APIReader, prov)
+	secret, err := r.Credentials.get(ctx, r.APIReader, prov)
 	if err != nil {
 		return "", nil, err
 	}
@@ -201,6 +222,11 @@ func (r *OrgUserReconciler) reflectRateLimit(ctx context.Context, prov *provider
 	case want != nil && (current == nil || current.Before(want)):
 	case want == nil && current != nil && succeeded:
 	default:
+		return
+	}
+	// The cached provider lags behind our own write: without this, every user reconciled in that lag
+	// would write the same value again.
+	if !r.rateLimitWrites.claim(prov.obj.GetUID(), want) {
 		return
 	}
 	patch := client.MergeFrom(prov.obj.DeepCopyObject().(client.Object))
@@ -237,4 +263,14 @@ func ceilSecond(t time.Time) time.Time {
 		return whole.Add(time.Second)
 	}
 	return t
+}
+
+// sharedAnswerMaxAge is how old another user's answer for the same key may be and still serve this
+// user: the width of the refresh jitter, so users sharing a key and refreshing in the same round share
+// one request. A forced refresh always asks the upstream.
+func sharedAnswerMaxAge(refresh time.Duration, forced bool) time.Duration {
+	if forced {
+		return 0
+	}
+	return time.Duration(2 * jitterFraction * float64(refresh))
 }

@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,17 +33,11 @@ type ProviderReconciler struct {
 	SecretPollInterval time.Duration
 	CredentialChanges  chan<- event.GenericEvent
 
+	// Credentials keeps each provider's token as last polled, for the OrgUser reconciler.
+	Credentials *credentialStore
+
 	// Kind is identityv1alpha1.OrgProviderKind or identityv1alpha1.ClusterOrgProviderKind.
 	Kind string
-
-	mu sync.Mutex
-	// seen holds, per provider object, its UID and the Secret version last seen.
-	seen map[types.NamespacedName]seenSecret
-}
-
-type seenSecret struct {
-	uid     types.UID
-	version string
 }
 
 // +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgproviders;clusterorgproviders,verbs=get;list;watch
@@ -56,7 +49,7 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	obj, view := r.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if client.IgnoreNotFound(err) == nil {
-			r.forget(req.NamespacedName)
+			r.forget(providerIndexKey(r.Kind, req.Namespace, req.Name))
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -65,14 +58,14 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, nil
 	}
 
-	reason, message, secretVersion, err := r.evaluate(ctx, &prov)
+	reason, message, secret, err := r.evaluate(ctx, &prov)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.writeReady(ctx, &prov, reason, message); err != nil {
 		return ctrl.Result{}, err
 	}
-	if r.secretChanged(req.NamespacedName, obj.GetUID(), secretVersion) {
+	if secret != nil && r.Credentials.put(providerKey(&prov), obj.GetUID(), credentialRef(&prov), *secret) {
 		ctrl.LoggerFrom(ctx).Info("Credential Secret changed; re-reading its users", "provider", prov.displayName())
 		select {
 		case r.CredentialChanges <- event.GenericEvent{Object: obj}:
@@ -80,24 +73,26 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			return ctrl.Result{}, ctx.Err()
 		}
 	}
-	return ctrl.Result{RequeueAfter: jittered(r.SecretPollInterval)}, nil
+	// Jittered upwards only, so a Secret is read at most once per poll interval.
+	return ctrl.Result{RequeueAfter: wait.Jitter(r.SecretPollInterval, jitterFraction)}, nil
 }
 
-// evaluate checks the configuration and the Secret; reason is Valid when both are usable.
-func (r *ProviderReconciler) evaluate(ctx context.Context, prov *providerObject) (reason, message, secretVersion string, err error) {
+// evaluate checks the configuration and the Secret; reason is Valid when both are usable. secret is
+// the Secret as read, nil when the configuration was invalid and the Secret was not read.
+func (r *ProviderReconciler) evaluate(ctx context.Context, prov *providerObject) (reason, message string, secret *secretState, err error) {
 	if problem := r.configProblem(prov); problem != "" {
-		return identityv1alpha1.ReasonInvalidConfig, problem, "", nil
+		return identityv1alpha1.ReasonInvalidConfig, problem, nil, nil
 	}
 	state, err := readSecret(ctx, r.APIReader, prov)
 	if err != nil {
-		return "", "", "", err
+		return "", "", nil, err
 	}
 	if state.reason != "" {
-		return state.reason, state.message, state.version, nil
+		return state.reason, state.message, &state, nil
 	}
 	name, _, _ := backend(prov.config)
 	return identityv1alpha1.ReasonValid, fmt.Sprintf("Configuration for %s is valid and the token in Secret %s/%s resolves",
-		name, prov.secretNamespace, prov.config.Auth.SecretRef.Name), state.version, nil
+		name, prov.secretNamespace, prov.config.Auth.SecretRef.Name), &state, nil
 }
 
 // configProblem finds what CEL cannot check: a CA bundle without certificates, a bad selector, a
@@ -122,6 +117,7 @@ func (r *ProviderReconciler) configProblem(prov *providerObject) string {
 }
 
 func (r *ProviderReconciler) writeReady(ctx context.Context, prov *providerObject, reason, message string) error {
+	message = boundedMessage(message)
 	next := prov.status.DeepCopy()
 	generation := prov.obj.GetGeneration()
 	next.ObservedGeneration = generation
@@ -153,26 +149,9 @@ func (r *ProviderReconciler) writeReady(ctx context.Context, prov *providerObjec
 	return r.Status().Patch(ctx, prov.obj, patch)
 }
 
-// secretChanged remembers the Secret version and reports a change since the last look. The first
-// look after start-up is not a change: every OrgUser is reconciled at start-up anyway.
-func (r *ProviderReconciler) secretChanged(name types.NamespacedName, uid types.UID, version string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.seen == nil {
-		r.seen = map[types.NamespacedName]seenSecret{}
-	}
-	prev, ok := r.seen[name]
-	r.seen[name] = seenSecret{uid: uid, version: version}
-	return ok && prev.uid == uid && prev.version != version
-}
-
-func (r *ProviderReconciler) forget(name types.NamespacedName) {
-	r.mu.Lock()
-	prev, ok := r.seen[name]
-	delete(r.seen, name)
-	r.mu.Unlock()
-	if ok {
-		r.Pool.Forget(string(prev.uid))
+func (r *ProviderReconciler) forget(key string) {
+	if uid, ok := r.Credentials.forget(key); ok {
+		r.Pool.Forget(string(uid))
 	}
 }
 

@@ -17,8 +17,14 @@ type Options struct {
 	Providers provider.Registry
 	UserAgent string
 	// SecretPollInterval is how often provider Secrets are re-read to notice rotation.
-	SecretPollInterval      time.Duration
+	SecretPollInterval time.Duration
+	// MaxConcurrentReconciles is how many OrgUsers are reconciled at once, across all providers.
 	MaxConcurrentReconciles int
+	// MaxInFlightPerProvider is how many requests one provider object may have waiting upstream, so
+	// a provider that never answers holds at most that many of the reconcilers.
+	MaxInFlightPerProvider int
+	// AllowPrivateAddresses lets provider clients reach loopback and private addresses.
+	AllowPrivateAddresses bool
 	// Now replaces the clock in tests; nil means time.Now.
 	Now func() time.Time
 }
@@ -28,7 +34,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	pool := connection.NewPool(opts.Providers, opts.UserAgent)
+	pool := connection.NewPool(opts.Providers, connection.PoolOptions{
+		UserAgent: opts.UserAgent, MaxInFlight: opts.MaxInFlightPerProvider,
+		AllowPrivateAddresses: opts.AllowPrivateAddresses,
+	})
+	credentials := &credentialStore{}
 	changes := make(chan event.GenericEvent, 64)
 	if opts.SecretPollInterval <= 0 {
 		opts.SecretPollInterval = 30 * time.Second
@@ -41,6 +51,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Pool:               pool,
 			SecretPollInterval: opts.SecretPollInterval,
 			CredentialChanges:  changes,
+			Credentials:        credentials,
 			Kind:               kind,
 		}).SetupWithManager(mgr); err != nil {
 			return err
@@ -53,6 +64,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		Providers:               opts.Providers,
 		Pool:                    pool,
 		CredentialChanges:       changes,
+		Credentials:             credentials,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 		Now:                     opts.Now,
 	}).SetupWithManager(mgr)

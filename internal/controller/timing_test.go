@@ -45,23 +45,29 @@ func TestTimingTransientBackoff(t *testing.T) {
 		failures int
 		refresh  time.Duration
 		want     time.Duration // before jitter
+		goodData bool
 	}{
-		{1, time.Hour, 5 * time.Second},
-		{2, time.Hour, 10 * time.Second},
-		{3, time.Hour, 20 * time.Second},
-		{4, time.Hour, 40 * time.Second},
-		{6, time.Hour, 160 * time.Second},
-		{7, time.Hour, 5 * time.Minute}, // 320s capped at 5m
-		{1000, time.Hour, 5 * time.Minute},
-		{5, 30 * time.Second, 30 * time.Second}, // 80s capped by the refresh interval
-		{3, 30 * time.Second, 20 * time.Second},
-		{50, 10 * time.Second, 10 * time.Second},
+		{1, time.Hour, 5 * time.Second, false},
+		{2, time.Hour, 10 * time.Second, false},
+		{3, time.Hour, 20 * time.Second, false},
+		{4, time.Hour, 40 * time.Second, false},
+		{6, time.Hour, 160 * time.Second, false},
+		{7, time.Hour, 5 * time.Minute, false}, // 320s capped at 5m
+		{1000, time.Hour, 5 * time.Minute, false},
+		{5, 30 * time.Second, 30 * time.Second, false}, // 80s capped by the refresh interval
+		{3, 30 * time.Second, 20 * time.Second, false},
+		{50, 10 * time.Second, 10 * time.Second, false},
+		// A user whose mirror is good starts at a quarter of its refresh interval.
+		{1, time.Minute, 15 * time.Second, true},
+		{2, time.Minute, 30 * time.Second, true},
+		{1, time.Hour, 5 * time.Minute, true}, // 15m capped at 5m
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%d failures, refresh %s", tc.failures, tc.refresh), func(t *testing.T) {
 			lo, hi := tenPercent(tc.want)
+			hi = min(hi, tc.refresh) // never beyond the refresh interval
 			for range samples / 10 {
-				if got := transientBackoff(tc.failures, tc.refresh); !within(got, lo, hi) {
+				if got := transientBackoff(tc.failures, tc.refresh, tc.goodData); !within(got, lo, hi) {
 					t.Fatalf("transientBackoff(%d, %s) = %s, want %s ±10%%", tc.failures, tc.refresh, got, tc.want)
 				}
 			}
@@ -115,7 +121,8 @@ func TestTimingNextAttempt(t *testing.T) {
 		{"429 waits for Retry-After after a good sync", att(rateLimited(10 * time.Minute)), 1, recentlySynced, 10 * time.Minute, 11 * time.Minute},
 		{"429 without Retry-After backs off", att(rateLimited(0)), 1, in, 4500 * time.Millisecond, 5500 * time.Millisecond},
 		{"5xx first failure backs off 5s", att(perr(provider.KindTransient, 503)), 1, in, 4500 * time.Millisecond, 5500 * time.Millisecond},
-		{"5xx third failure backs off 20s", att(perr(provider.KindTransient, 503)), 3, recentlySynced, 18 * time.Second, 22 * time.Second},
+		{"5xx third failure backs off 20s", att(perr(provider.KindTransient, 503)), 3, in, 18 * time.Second, 22 * time.Second},
+		{"5xx with a fresh mirror starts at refresh/4 (capped at 5m)", att(perr(provider.KindTransient, 503)), 1, recentlySynced, 270 * time.Second, 5 * time.Minute},
 		{"timeout backs off", att(context.DeadlineExceeded), 2, in, 9 * time.Second, 11 * time.Second},
 		{"transient near the stale deadline wakes just after it", att(perr(provider.KindTransient, 502)), 6, nearDeadline, 2*time.Second + 1, 3 * time.Second},
 		{"transient past the stale deadline keeps backing off", att(perr(provider.KindTransient, 502)), 2, pastDeadline, 9 * time.Second, 11 * time.Second},

@@ -148,6 +148,7 @@ func Run(ctx context.Context, opts Options) error {
 
 func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme) (<-chan error, error) {
 	mgr, err := ctrl.NewManager(cp.config, ctrl.Options{
+		Cache:                  controller.CacheOptions(),
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -158,6 +159,8 @@ func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme)
 	err = controller.Setup(ctx, mgr, controller.Options{
 		Providers: provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}},
 		UserAgent: version.UserAgent(),
+		// The simulated upstream listens on loopback.
+		AllowPrivateAddresses: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up controllers: %w", err)

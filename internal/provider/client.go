@@ -24,6 +24,10 @@ type Config struct {
 	Timeout time.Duration
 	// UserAgent is sent on every request.
 	UserAgent string
+	// AllowPrivateAddresses lets the client connect to loopback, private and other non-public
+	// addresses (for a simulator or an in-cluster upstream). Link-local and cloud metadata
+	// addresses are refused regardless.
+	AllowPrivateAddresses bool
 }
 
 // Provider is one upstream API: it checks keys and builds clients.
@@ -38,3 +42,10 @@ type Provider interface {
 
 // Registry maps provider names to providers. cmd/main.go builds it explicitly.
 type Registry map[string]Provider
+
+// IdleConnectionCloser is implemented by clients that keep connections open between requests. The
+// connection pool calls it when it replaces a client (a rotated token) or forgets one (a deleted
+// provider), so the old credential's connections do not linger.
+type IdleConnectionCloser interface {
+	CloseIdleConnections()
+}

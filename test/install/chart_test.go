@@ -46,6 +46,9 @@ var chartCases = []chartCase{
 				if strings.HasPrefix(arg, "--secret-poll-interval") {
 					t.Errorf("%s is passed; by default the manager's own default applies", arg)
 				}
+				if strings.HasPrefix(arg, "--allow-private-addresses") {
+					t.Errorf("%s is passed; private addresses must be refused by default", arg)
+				}
 			}
 			if got := dep.Spec.Template.Spec.Containers[0].Image; got != "orgsync/controller:latest" {
 				t.Errorf("image %q, want orgsync/controller:latest (the chart's appVersion)", got)
@@ -69,6 +72,7 @@ var chartCases = []chartCase{
 			"--set", "replicaCount=2",
 			"--set", "logLevel=debug",
 			"--set", "secretPollInterval=30s",
+			"--set", "allowPrivateAddresses=true",
 			"--set-json", `extraArgs=["--max-concurrent-reconciles=8","--zap-encoder=console"]`,
 			"--set", "image.repository=registry.example.com/orgsync/controller",
 			"--set", "image.tag=v1.2.3",
@@ -82,7 +86,8 @@ var chartCases = []chartCase{
 			"--set", "crd.keep=false",
 		},
 		metrics: true, helpers: false, crdKeep: false, replicas: 2,
-		wantArgs: []string{"--zap-log-level=debug", "--secret-poll-interval=30s", "--max-concurrent-reconciles=8", "--zap-encoder=console"},
+		wantArgs: []string{"--zap-log-level=debug", "--secret-poll-interval=30s", "--allow-private-addresses",
+			"--max-concurrent-reconciles=8", "--zap-encoder=console"},
 		check: func(t *testing.T, dep *appsv1.Deployment) {
 			spec := dep.Spec.Template.Spec
 			c := spec.Containers[0]

@@ -60,6 +60,8 @@ func run(m *testing.M) int {
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+		// A loaded two-core machine can take well over envtest's default 20s to start the API server.
+		ControlPlaneStartTimeout: 3 * time.Minute,
 	}
 	cfg, err := env.Start()
 	if err != nil {
@@ -84,6 +86,7 @@ func run(m *testing.M) int {
 	}
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Cache:                  controller.CacheOptions(),
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -99,6 +102,7 @@ func run(m *testing.M) int {
 		UserAgent:               "orgsync/integration-test",
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: 4,
+		AllowPrivateAddresses:   true, // the simulator listens on loopback
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "setup controllers: %v\n", err)

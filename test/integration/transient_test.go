@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -94,17 +95,18 @@ func TestSyncedUserTurnsStaleAfterThreeRefreshIntervals(t *testing.T) {
 	})
 }
 
+// A 429 pauses the whole provider and is recorded once, on the provider. Users whose data is still
+// fresh are not written at all, and users that would call during the pause wait without a request.
 func TestRateLimitPausesTheWholeProvider(t *testing.T) {
 	t.Parallel()
 	ns, own := flashbackOnOwnSimulator(t)
 	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "r1", Name: "Rae", OrgRole: 0x00, Validated: true})
 	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "r2", Name: "Roy", OrgRole: 0x00, Validated: true})
 	newOrgUser(t, ns, "rae", "flashback", "r1")
-	waitForReason(t, ns, "rae", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	synced := waitForReason(t, ns, "rae", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 
 	own.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Status: 429, RetryAfter: "6", Times: 1})
-	forceRefresh(t, ns, "rae")
-	waitForReason(t, ns, "rae", identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
+	value := forceRefresh(t, ns, "rae")
 
 	prov := &identityv1alpha1.OrgProvider{}
 	eventually(t, settleTimeout, func() error {
@@ -114,18 +116,29 @@ func TestRateLimitPausesTheWholeProvider(t *testing.T) {
 		}
 		return nil
 	})
+	if time.Now().Before(prov.Status.RateLimitedUntil.Time) {
+		if u := getUser(t, ns, "rae"); !equality.Semantic.DeepEqual(u.Status, synced.Status) {
+			t.Errorf("status of a fresh user changed by a 429:\n%+v\nwant it untouched:\n%+v", u.Status, synced.Status)
+		}
+	}
 
-	// Another user of the same provider waits too: no request reaches the upstream during the pause.
+	// Another user of the same provider waits too: no request reaches the upstream during the pause,
+	// and nothing is written for it (a wait is not a failure).
 	newOrgUser(t, ns, "roy", "flashback", "r2")
-	waitForReason(t, ns, "roy", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
+	time.Sleep(time.Second)
 	if time.Now().Before(prov.Status.RateLimitedUntil.Time) {
 		if n := own.Requests(upstreamsim.ProviderFlashback, "r2"); n != 0 {
 			t.Errorf("simulator saw %d requests for r2 during the pause, want 0", n)
 		}
+		if u := getUser(t, ns, "roy"); len(u.Status.Conditions) != 0 {
+			t.Errorf("user waiting out the pause has conditions %v, want none written", u.Status.Conditions)
+		}
 	}
 
-	// After Retry-After both sync, and rateLimitedUntil is removed.
+	// After Retry-After both sync, the forced refresh is acknowledged once it was really made, and
+	// rateLimitedUntil is removed.
 	waitForReason(t, ns, "roy", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	waitForHandled(t, ns, "rae", value)
 	waitForReason(t, ns, "rae", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	eventually(t, settleTimeout, func() error {
 		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))

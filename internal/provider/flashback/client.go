@@ -42,7 +42,10 @@ type Client struct {
 	upstream *upstreamhttp.Client
 }
 
-var _ provider.Client = (*Client)(nil)
+var (
+	_ provider.Client               = (*Client)(nil)
+	_ provider.IdleConnectionCloser = (*Client)(nil)
+)
 
 // NewClient builds a client; it fails only on unusable configuration (non-https BaseURL, CABundle
 // without a certificate).
@@ -66,7 +69,8 @@ func (c *Client) GetUser(ctx context.Context, key string) (provider.User, error)
 	if err := c.upstream.GetJSON(ctx, &wire, "organization", "users", key); err != nil {
 		return provider.User{}, err
 	}
-	return toUser(wire), nil
+	// Bounded before it leaves the client: the upstream decides how long its strings are.
+	return toUser(wire).Bounded(), nil
 }
 
 func validateKey(key string) error {
@@ -75,3 +79,6 @@ func validateKey(key string) error {
 	}
 	return nil
 }
+
+// CloseIdleConnections closes the connections kept alive for this client.
+func (c *Client) CloseIdleConnections() { c.upstream.CloseIdleConnections() }

@@ -112,6 +112,9 @@ func TestGetUserStates(t *testing.T) {
 		{"deleted and not validated", `"validated":false,"deletedAt":"2025-02-03T04:05:06Z"`, provider.StateDeleted, timeRef("2025-02-03T04:05:06Z")},
 		{"deleted with an unreadable time", `"validated":true,"deletedAt":"last week"`, provider.StateDeleted, nil},
 		{"deleted with a non-string time", `"deletedAt":1738555506`, provider.StateDeleted, nil},
+		{"deletedAt empty string is not deleted", `"validated":true,"deletedAt":""`, provider.StateActive, nil},
+		{"deletedAt blank is not deleted", `"validated":false,"deletedAt":"  "`, provider.StatePending, nil},
+		{"deletedAt absent is not deleted", `"validated":true`, provider.StateActive, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

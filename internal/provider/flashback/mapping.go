@@ -56,13 +56,22 @@ func providerRole(code roleCode, description upstreamhttp.OptionalString) string
 // Active; an explicit validated:false is Pending; otherwise (validated true or absent) Active.
 func state(w userResponse) provider.State {
 	switch {
-	case w.DeletedAt.Set:
+	case deleted(w.DeletedAt):
 		return provider.StateDeleted
 	case w.Validated.Valid && !w.Validated.Value:
 		return provider.StatePending
 	default:
 		return provider.StateActive
 	}
+}
+
+// deleted reads deletedAt as the contract says: absent, null and "" (or only blanks) mean not
+// deleted; any other value, even one that is not a readable time, means deleted.
+func deleted(deletedAt upstreamhttp.OptionalString) bool {
+	if deletedAt.IsString {
+		return strings.TrimSpace(deletedAt.Value) != ""
+	}
+	return deletedAt.Set
 }
 
 // displayName trims each part and joins the non-empty ones with exactly one space, so stray

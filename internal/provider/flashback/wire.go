@@ -24,7 +24,8 @@ type userResponse struct {
 	OrgRole            roleCode                    `json:"orgRole"`
 	OrgRoleDescription upstreamhttp.OptionalString `json:"orgRoleDescription"`
 	Validated          optionalBool                `json:"validated"`
-	// DeletedAt is null for a live user; any other value means the user is deleted.
+	// DeletedAt is null (or, from some backends, "") for a live user; any other value means the
+	// user is deleted.
 	DeletedAt upstreamhttp.OptionalString `json:"deletedAt"`
 }
 

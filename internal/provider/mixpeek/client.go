@@ -45,7 +45,10 @@ type Client struct {
 	upstream *upstreamhttp.Client
 }
 
-var _ provider.Client = (*Client)(nil)
+var (
+	_ provider.Client               = (*Client)(nil)
+	_ provider.IdleConnectionCloser = (*Client)(nil)
+)
 
 // NewClient builds a client; it fails only on unusable configuration (non-https BaseURL, CABundle
 // without a certificate).
@@ -70,7 +73,8 @@ func (c *Client) GetUser(ctx context.Context, key string) (provider.User, error)
 	if err := c.upstream.GetJSON(ctx, &wire, "v1", "organizations", "users", key); err != nil {
 		return provider.User{}, err
 	}
-	return toUser(wire), nil
+	// Bounded before it leaves the client: the upstream decides how long its strings are.
+	return toUser(wire).Bounded(), nil
 }
 
 // validateKey checks that key is one bare address, exactly as the API contract words it: valid
@@ -113,3 +117,6 @@ func invalidEmailReason(key string) string {
 	}
 	return ""
 }
+
+// CloseIdleConnections closes the connections kept alive for this client.
+func (c *Client) CloseIdleConnections() { c.upstream.CloseIdleConnections() }

@@ -24,13 +24,15 @@ func TLSUpstream(t *testing.T, handler http.Handler, token string) (*httptest.Se
 	return srv, Config(srv, token)
 }
 
-// Config is a client configuration for srv with token.
+// Config is a client configuration for srv with token. It allows private addresses, because srv
+// listens on loopback.
 func Config(srv *httptest.Server, token string) provider.Config {
 	return provider.Config{
-		BaseURL:  srv.URL,
-		Token:    token,
-		CABundle: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
-		Timeout:  5 * time.Second,
+		BaseURL:               srv.URL,
+		Token:                 token,
+		CABundle:              pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
+		Timeout:               5 * time.Second,
+		AllowPrivateAddresses: true,
 	}
 }
 

@@ -56,7 +56,7 @@ func New(providerName string, cfg provider.Config, opts Options) (*Client, error
 	if err != nil {
 		return nil, err
 	}
-	httpClient, err := newHTTPClient(cfg)
+	httpClient, err := newHTTPClient(cfg, base)
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +105,7 @@ func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		// Timeouts, refused connections, TLS failures, refused redirects and cancellation all land
-		// here; the cause stays reachable through errors.Is / errors.As.
-		return c.transient(0, "", err)
+		return c.requestFailed(err)
 	}
 	defer resp.Body.Close()
 
@@ -120,7 +118,7 @@ func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error
 	if readErr != nil {
 		return c.transient(resp.StatusCode, "read response body", readErr)
 	}
-	if err := decodeObject(body, out); err != nil {
+	if err := DecodeObject(body, out); err != nil {
 		return c.transient(resp.StatusCode, "decode response", err)
 	}
 	return nil
@@ -142,10 +140,11 @@ func readCapped(r io.Reader) ([]byte, error) {
 	return body, nil
 }
 
-// decodeObject insists on a JSON object: "null", "[]" or a bare string would otherwise decode into
-// an empty user without complaint. An object that decodes but fails out's Validate (say, "{}") is
-// refused too.
-func decodeObject(body []byte, out any) error {
+// DecodeObject is how GetJSON decodes a 200 body, exposed so that the providers can fuzz their
+// decoding and mapping without a server. It insists on a JSON object: "null", "[]" or a bare string
+// would otherwise decode into an empty user without complaint. An object that decodes but fails
+// out's Validate (say, "{}") is refused too.
+func DecodeObject(body []byte, out any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return errors.New("expected a JSON object")
@@ -177,6 +176,13 @@ func (c *Client) statusError(resp *http.Response, body []byte) *provider.Error {
 	case http.StatusTooManyRequests:
 		perr.Kind = provider.KindRateLimited
 		perr.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	case http.StatusServiceUnavailable:
+		// The contract honours a 503's Retry-After like a 429's: the upstream said when to come
+		// back. Without a usable one it is an ordinary transient failure with backoff.
+		if wait := ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()); wait > 0 {
+			perr.Kind = provider.KindRateLimited
+			perr.RetryAfter = wait
+		}
 	}
 	return perr
 }
@@ -191,6 +197,23 @@ func (c *Client) upstreamMessage(body []byte) string {
 		text = string(body)
 	}
 	return sanitizeMessage(text, c.token)
+}
+
+// requestFailed classifies a request that got no answer: timeouts, refused connections, TLS
+// failures, refused redirects, the egress guard and cancellation all land here, as KindTransient;
+// the cause stays reachable through errors.Is / errors.As. The *url.Error net/http wraps around it
+// is dropped: it repeats the request URL, or a redirect target the upstream chose.
+func (c *Client) requestFailed(err error) *provider.Error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	var refused *AddressRefusedError
+	if errors.As(err, &refused) {
+		// "dial tcp 10.0.0.1:443: egress guard refused to connect to 10.0.0.1" says it twice.
+		err = refused
+	}
+	return c.transient(0, "", err)
 }
 
 // transient builds a KindTransient error. The cause is wrapped so that its text can never carry the
@@ -220,3 +243,6 @@ func redact(err error, secret string) error {
 
 func (e *redactedError) Error() string { return redactSecret(e.err.Error(), e.secret) }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// CloseIdleConnections closes the connections kept alive for this client.
+func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -121,7 +122,12 @@ func TestGetJSONClassifiesStatuses(t *testing.T) {
 		{"429 without Retry-After", http.StatusTooManyRequests, "", "slow down", provider.KindRateLimited, 0},
 		{"500", http.StatusInternalServerError, "", "Internal server error", provider.KindTransient, 0},
 		{"502", http.StatusBadGateway, "", "bad gateway from proxy", provider.KindTransient, 0},
-		{"503", http.StatusServiceUnavailable, "120", "maintenance", provider.KindTransient, 0},
+		{"503 with Retry-After", http.StatusServiceUnavailable, "120", "maintenance", provider.KindRateLimited, 2 * time.Minute},
+		{"503 with HTTP-date Retry-After", http.StatusServiceUnavailable, fixedNow.Add(time.Minute).Format(http.TimeFormat), "maintenance",
+			provider.KindRateLimited, time.Minute},
+		{"503 without Retry-After", http.StatusServiceUnavailable, "", "maintenance", provider.KindTransient, 0},
+		{"503 with unusable Retry-After", http.StatusServiceUnavailable, "soon", "maintenance", provider.KindTransient, 0},
+		{"503 with Retry-After 0", http.StatusServiceUnavailable, "0", "maintenance", provider.KindTransient, 0},
 		{"418 unexpected", http.StatusTeapot, "", "short and stout", provider.KindTransient, 0},
 		{"400 unexpected", http.StatusBadRequest, "", "bad request", provider.KindTransient, 0},
 	}
@@ -301,7 +307,7 @@ func TestGetJSONTransportFailuresAreTransient(t *testing.T) {
 		}
 		addr := listener.Addr().String()
 		listener.Close()
-		c := mustNew(t, provider.Config{BaseURL: "https://" + addr, Token: testToken}, Options{})
+		c := mustNew(t, provider.Config{BaseURL: "https://" + addr, Token: testToken, AllowPrivateAddresses: true}, Options{})
 		perr := getError(t, context.Background(), c, "u")
 		if perr.Kind != provider.KindTransient || perr.Err == nil {
 			t.Errorf("got %s with cause %v, want Transient with the cause", perr.Kind, perr.Err)
@@ -428,7 +434,8 @@ func TestNewRefusesUnusableConfig(t *testing.T) {
 }
 
 func TestNewHTTPClientIsHardened(t *testing.T) {
-	hc, err := newHTTPClient(provider.Config{Timeout: 3 * time.Second})
+	base, _ := url.Parse("https://api.example.com")
+	hc, err := newHTTPClient(provider.Config{Timeout: 3 * time.Second}, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,10 +446,13 @@ func TestNewHTTPClientIsHardened(t *testing.T) {
 	if hc.Timeout != 3*time.Second {
 		t.Errorf("timeout = %v", hc.Timeout)
 	}
+	if transport := hc.Transport.(*http.Transport); transport.Proxy != nil {
+		t.Errorf("the transport honours a proxy, which would resolve names out of the egress guard's reach")
+	}
 	if hc.Transport == http.DefaultTransport {
 		t.Errorf("shares http.DefaultTransport; its TLS settings would leak to other users")
 	}
-	hc, err = newHTTPClient(provider.Config{})
+	hc, err = newHTTPClient(provider.Config{}, base)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,8 @@ func newTLSServer(t *testing.T, handler http.HandlerFunc) (*httptest.Server, pro
 		Token:    testToken,
 		CABundle: certPEM(srv),
 		Timeout:  5 * time.Second,
+		// The test server listens on loopback.
+		AllowPrivateAddresses: true,
 	}
 }
 

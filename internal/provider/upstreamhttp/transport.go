@@ -5,20 +5,32 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/orgsync/orgsync/internal/provider"
 )
 
-// maxRedirects matches net/http's default, which a custom CheckRedirect replaces.
-const maxRedirects = 10
+const (
+	// maxRedirects matches net/http's default, which a custom CheckRedirect replaces.
+	maxRedirects = 10
+	// maxResponseHeaderBytes bounds the headers an upstream may send (net/http allows 10 MiB);
+	// a user lookup's answer has a handful of short headers.
+	maxResponseHeaderBytes = 64 << 10
+	// dialTimeout and keepAlive are net/http's defaults, restated because the dialer is our own.
+	dialTimeout = 30 * time.Second
+	keepAlive   = 30 * time.Second
+)
 
 // newHTTPClient builds the *http.Client for one provider configuration: its own transport (so
 // connections are reused between requests of this client, and its TLS settings affect no one else),
-// the system roots plus cfg.CABundle, TLS 1.2 or newer, and a per-request timeout.
-func newHTTPClient(cfg provider.Config) (*http.Client, error) {
+// the system roots plus cfg.CABundle, TLS 1.2 or newer, the egress guard on every dial, redirects
+// only within base's host, and a per-request timeout that also bounds reading the body.
+func newHTTPClient(cfg provider.Config, base *url.URL) (*http.Client, error) {
 	roots, err := rootCAs(cfg.CABundle)
 	if err != nil {
 		return nil, err
@@ -29,6 +41,15 @@ func newHTTPClient(cfg provider.Config) (*http.Client, error) {
 		MinVersion: tls.VersionTLS12,
 		RootCAs:    roots,
 	}
+	transport.DialContext = (&net.Dialer{
+		Timeout:   dialTimeout,
+		KeepAlive: keepAlive,
+		Control:   dialControl(cfg.AllowPrivateAddresses),
+	}).DialContext
+	// A proxy would resolve and connect to the upstream itself, out of reach of the egress guard,
+	// so HTTPS_PROXY and friends are not honoured.
+	transport.Proxy = nil
+	transport.MaxResponseHeaderBytes = maxResponseHeaderBytes
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -36,7 +57,7 @@ func newHTTPClient(cfg provider.Config) (*http.Client, error) {
 	return &http.Client{
 		Transport:     transport,
 		Timeout:       timeout,
-		CheckRedirect: refuseInsecureRedirect,
+		CheckRedirect: sameHostRedirectsOnly(base),
 	}, nil
 }
 
@@ -74,14 +95,38 @@ func cloneDefaultTransport() *http.Transport {
 	}
 }
 
-// refuseInsecureRedirect follows redirects only to https URLs, so the bearer token and the answer
-// never travel in clear text. (net/http already drops Authorization on redirects to other hosts.)
-func refuseInsecureRedirect(req *http.Request, via []*http.Request) error {
-	if req.URL.Scheme != "https" {
-		return errors.New("refused redirect to a non-https URL")
+// sameHostRedirectsOnly follows redirects only to https URLs on base's own host and port, so the
+// bearer token and the answer never travel in clear text, the token is never sent to another host
+// (net/http would forward it to a subdomain), and a redirect cannot turn the manager into a probe of
+// other addresses. The refusal does not repeat the Location, which the upstream chose.
+func sameHostRedirectsOnly(base *url.URL) func(req *http.Request, via []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		switch {
+		case req.URL.Scheme != "https":
+			return errRedirectNotHTTPS
+		case !sameHost(req.URL, base):
+			return errRedirectOtherHost
+		case len(via) >= maxRedirects:
+			return errTooManyRedirects
+		}
+		return nil
 	}
-	if len(via) >= maxRedirects {
-		return errors.New("stopped after 10 redirects")
+}
+
+var (
+	errRedirectNotHTTPS  = errors.New("refused a redirect to a non-https URL")
+	errRedirectOtherHost = errors.New("refused a redirect to another host than baseURL's")
+	errTooManyRedirects  = fmt.Errorf("stopped after %d redirects", maxRedirects)
+)
+
+// sameHost compares host names case-insensitively and ports with https' default filled in.
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(a.Hostname(), b.Hostname()) && effectivePort(a) == effectivePort(b)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
 	}
-	return nil
+	return "443"
 }
