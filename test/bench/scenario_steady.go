@@ -62,6 +62,14 @@ func (b *bench) steadyState(ctx context.Context) error {
 func (b *bench) failover(ctx context.Context) error {
 	cfg := b.cfg
 	const name = "7 failover"
+	// A staleness clock counted from the standby's process start would turn users Stale only once
+	// the standby has been up for longer than three refresh intervals.
+	if wait := 3*cfg.interval + cfg.interval/2 - time.Since(b.standby.started); wait > 0 {
+		b.progress("waiting %s more, so the standby has been up for three and a half intervals", wait.Round(time.Second))
+		if err := b.hold(ctx, wait); err != nil {
+			return err
+		}
+	}
 	b.step("Scenario 7: kill the leader; the standby (up for %s) takes over; %.0f %% 503s for %s",
 		time.Since(b.standby.started).Round(time.Second), 100*cfg.failoverFaultShare, cfg.failoverWindow)
 	if b.standby.isLeader(ctx) {
