@@ -27,8 +27,10 @@ type bench struct {
 	managers []*process
 	leader   *process
 	standby  *process
-	// peakRSS is the highest VmHWM of a manager while only the main population existed.
+	// peakRSS is the highest VmHWM of a manager while only the main population existed, and
+	// peaks each manager's own.
 	peakRSS int64
+	peaks   map[string]int64
 	// steady holds the upstream calls per minute of scenario 3, for the scenarios that compare
 	// against it; zero when scenario 3 did not run (they then use users per interval).
 	steady struct{ mixpeek, flashback float64 }
@@ -156,6 +158,10 @@ func (b *bench) recordPeak(p *process) {
 	}
 	if peak, err := p.peakMemory(); err == nil {
 		b.peakRSS = max(b.peakRSS, peak)
+		if b.peaks == nil {
+			b.peaks = map[string]int64{}
+		}
+		b.peaks[p.name] = peak
 	}
 }
 

@@ -72,13 +72,16 @@ func (s *sampler) busiest(from, to time.Time, width time.Duration) (peak int, me
 	if len(inRange) < 2 {
 		return 0, 0
 	}
+	// Samples are a second apart give or take the scheduler's delay, so a window spans width within
+	// half a second.
+	const slack = 500 * time.Millisecond
 	j := 0
 	for i := range inRange {
-		for j < len(inRange)-1 && inRange[j+1].at.Sub(inRange[i].at) <= width {
+		for j < len(inRange)-1 && inRange[j+1].at.Sub(inRange[i].at) <= width+slack {
 			j++
 		}
-		if inRange[j].at.Sub(inRange[i].at) < width-time.Second {
-			break // the tail is shorter than one window
+		if inRange[j].at.Sub(inRange[i].at) < width-slack {
+			continue // the tail is shorter than one window
 		}
 		peak = max(peak, inRange[j].total()-inRange[i].total())
 	}

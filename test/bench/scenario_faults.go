@@ -37,7 +37,8 @@ func (b *bench) faults(ctx context.Context) error {
 	b.table.add(name, "5xx: calls during the fault ≤ 2 × steady rate", perMinute <= 2*steady,
 		"%.0f/min vs steady %.0f/min (%s ×)", perMinute, steady, ratio(perMinute, steady))
 	b.table.add(name, "5xx: users synced before stay Ready, with Synced=False", mixpeek.leftReady == 0 && mixpeek.syncedFalse > 0,
-		"%d of %d left Ready; %d showed Synced=False", mixpeek.leftReady, mixpeek.total, mixpeek.syncedFalse)
+		"%d of %d left Ready (%d of them Stale: no successful read for 3 intervals); %d showed Synced=False",
+		mixpeek.leftReady, mixpeek.total, mixpeek.becameStale, mixpeek.syncedFalse)
 
 	intervals := end.at.Sub(start.at).Seconds() / cfg.interval.Seconds()
 	perUser := float64(end.flashback-start.flashback) / float64(cfg.perProvider()) / intervals

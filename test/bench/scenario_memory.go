@@ -46,7 +46,18 @@ func (b *bench) memory(ctx context.Context) error {
 	b.table.add(name, "peak RSS ≤ 1.3 × bare baseline and < 150 MiB", float64(b.peakRSS) <= limit,
 		"%.0f MiB vs baseline %.0f MiB (%s ×), %d unrelated Secrets", float64(b.peakRSS)/mib, float64(basePeak)/mib,
 		ratio(float64(b.peakRSS), float64(basePeak)), b.cfg.unrelatedSecrets)
+	b.table.note(name, "peak RSS of each manager (info)", "%s", b.peakList())
 	return nil
+}
+
+func (b *bench) peakList() string {
+	parts := make([]string, 0, len(b.managers))
+	for _, p := range b.managers {
+		if peak, ok := b.peaks[p.name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.0f MiB", p.name, float64(peak)/mib))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // baselineSynced is what the baseline prints once its cache holds the OrgUsers.

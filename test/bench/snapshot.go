@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -13,6 +14,7 @@ type snapshot struct {
 	calls    callSample
 	modified int
 	events   int
+	cpu      map[string]float64
 }
 
 func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
@@ -24,7 +26,8 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
-	return snapshot{at: time.Now(), api: api, calls: b.calls.now(), modified: b.users.modifiedEvents(), events: events}, nil
+	return snapshot{at: time.Now(), api: api, calls: b.calls.now(), modified: b.users.modifiedEvents(), events: events,
+		cpu: cpuTimes()}, nil
 }
 
 // noteTraffic adds what a phase cost the API server and the upstream, as info rows.
@@ -33,6 +36,7 @@ func (b *bench) noteTraffic(name string, before, after snapshot) {
 	calls := after.calls.total() - before.calls.total()
 	b.table.note(name, "API server traffic (info)", "%.0f Secret GETs, %.0f OrgUser status writes, %d upstream calls in %s",
 		api.secretGets, api.statusWrites, calls, seconds(after.at.Sub(before.at)))
+	b.table.note(name, "CPU used (info)", "%s; the machine has %d cores", cpuDelta(before.cpu, after.cpu), runtime.NumCPU())
 }
 
 func ratio(a, b float64) string {
