@@ -114,6 +114,7 @@ helm-chart-files: manifests ## Copy the generated CRDs and the RBAC roles of con
 helm-lint: helm ## Lint the Helm chart in dist/chart (strict), with its default values and with the optional parts off.
 	$(HELM) lint --strict $(CHART_DIR)
 	$(HELM) lint --strict $(CHART_DIR) --set replicaCount=2 --set metrics.enabled=false --set rbacHelpers.enabled=false --set crd.enabled=false
+	$(HELM) lint --strict $(CHART_DIR) --set networkPolicy.enabled=true --set 'networkPolicy.apiServer.cidrs={10.96.0.1/32}'
 	$(HELM) template orgsync $(CHART_DIR) --namespace orgsync-system > /dev/null
 
 ##@ Deployment

@@ -48,6 +48,7 @@ func main() {
 		maxConcurrentReconciles int
 		maxInFlightPerProvider  int
 		leaderElectionNamespace string
+		leaderElection          leaderElectionTiming
 		allowPrivateAddresses   bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
@@ -68,6 +69,7 @@ func main() {
 	flag.IntVar(&maxInFlightPerProvider, "max-in-flight-per-provider", 16,
 		"How many requests one provider object may have waiting for an answer; "+
 			"a provider that never answers holds at most this many reconcilers.")
+	leaderElection.bind(flag.CommandLine)
 	flag.BoolVar(&allowPrivateAddresses, "allow-private-addresses", false,
 		"Let providers' baseURLs reach loopback, private and other non-public addresses (an in-cluster or on-premises upstream). "+
 			"Link-local and cloud metadata addresses are refused regardless.")
@@ -92,6 +94,9 @@ func main() {
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionID:        "orgsync.identity.orgsync.io",
 		LeaderElectionNamespace: leaderElectionNamespace,
+		LeaseDuration:           &leaderElection.leaseDuration,
+		RenewDeadline:           &leaderElection.renewDeadline,
+		RetryPeriod:             &leaderElection.retryPeriod,
 		// A leader that stops on purpose hands over at once instead of after the lease expires.
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         controller.CacheOptions(),
@@ -137,4 +142,23 @@ func main() {
 		setupLog.Error(err, "Problem running manager")
 		os.Exit(1)
 	}
+}
+
+// leaderElectionTiming trades how fast a standby takes over (lease duration, retry period) against
+// how long the leader tolerates an unreachable API server before it gives up and exits (renew
+// deadline). The defaults are client-go's.
+type leaderElectionTiming struct {
+	leaseDuration time.Duration
+	renewDeadline time.Duration
+	retryPeriod   time.Duration
+}
+
+func (f *leaderElectionTiming) bind(fs *flag.FlagSet) {
+	fs.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a standby waits after the leader's last renewal before it takes over.")
+	fs.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps retrying to renew its lease (e.g. while the API server is down) before it exits; "+
+			"must be less than the lease duration.")
+	fs.DurationVar(&f.retryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How often candidates try to acquire or renew the lease.")
 }

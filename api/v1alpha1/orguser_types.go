@@ -8,6 +8,14 @@ import (
 // echoed into status.lastHandledReconcileAt once handled.
 const ReconcileRequestedAnnotation = "identity.orgsync.io/reconcile-requested-at"
 
+// Labels the controller keeps equal to status.role and status.state (absent while the field is empty),
+// so label selectors and policy bindings can use them. Anyone who may edit the OrgUser may also edit
+// these labels: decisions that must be trusted read status instead.
+const (
+	LabelRole  = "identity.orgsync.io/role"
+	LabelState = "identity.orgsync.io/state"
+)
+
 // Provider reference kinds.
 const (
 	OrgProviderKind        = "OrgProvider"
@@ -133,7 +141,11 @@ type OrgUser struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   OrgUserSpec   `json:"spec"`
+	Spec OrgUserSpec `json:"spec"`
+
+	// Status mirrors the upstream user. The API server defaults it to observedGeneration 0, so an
+	// OrgUser the controller has not synced yet reads InProgress to kstatus (Flux), not Current.
+	// +kubebuilder:default={observedGeneration: 0}
 	Status OrgUserStatus `json:"status,omitempty"`
 }
 

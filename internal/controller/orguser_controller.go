@@ -98,6 +98,7 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	failures := 0
 	switch {
 	case att.outcome.succeeded():
+		att.firstRead = r.memory.get(user).lastSuccess.IsZero()
 		r.memory.recordSuccess(user, now.Add(-att.answerAge))
 	case att.outcome.transient():
 		failures = r.memory.recordFailure(user)
@@ -124,6 +125,9 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	for _, ev := range changeEvents(prev, next) {
 		r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, ev.reason, "Sync", ev.message)
+	}
+	for _, ev := range warningEvents(prev, next) {
+		r.Recorder.Eventf(user, nil, corev1.EventTypeWarning, ev.reason, "Sync", "%s", ev.message)
 	}
 	if !att.outcome.succeeded() {
 		reconcileErrors.WithLabelValues(att.outcome.reason).Inc()
@@ -203,6 +207,9 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 	switch {
 	case out.succeeded():
 		// A shared answer was read earlier by another user of the same key: keep to its schedule.
+		if att.firstRead {
+			return untilPhase(att.refreshInterval, in.now, att.phaseKey)
+		}
 		return max(att.refreshInterval/2, refreshDelay(att.refreshInterval, in.now, att.phaseKey)-att.answerAge)
 	case out.transient():
 		fresh := !in.lastSuccess.IsZero() && in.now.Sub(in.lastSuccess) <= staleAfterRefreshes*att.refreshInterval
@@ -225,6 +232,7 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 
 func (r *OrgUserReconciler) writeStatus(ctx context.Context, user *identityv1alpha1.OrgUser, next *identityv1alpha1.OrgUserStatus) error {
 	if equality.Semantic.DeepEqual(&user.Status, next) {
+		r.mirrorLabels(ctx, user)
 		return nil
 	}
 	// The optimistic lock makes a reconcile that ran on a stale cached copy fail instead of writing
@@ -235,6 +243,7 @@ func (r *OrgUserReconciler) writeStatus(ctx context.Context, user *identityv1alp
 		return err
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Status updated", "orgUser", klog.KObj(user), "role", next.Role, "state", next.State)
+	r.mirrorLabels(ctx, user)
 	return nil
 }
 

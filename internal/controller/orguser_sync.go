@@ -35,6 +35,8 @@ type attempt struct {
 	answerAge time.Duration
 	// phaseKey places the user's reads in the refresh interval; see refreshDelay.
 	phaseKey string
+	// firstRead is set when this process had not read the user successfully before.
+	firstRead bool
 }
 
 // sync walks the data path: provider object, key check, credential, connection, upstream call. Each

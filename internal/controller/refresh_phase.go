@@ -26,6 +26,23 @@ func refreshDelay(interval time.Duration, now time.Time, phaseKey string) time.D
 	return interval + max(-limit, min(limit, offset))
 }
 
+// untilPhase is when to read a user again after its first successful read by this process: at the
+// next point of its phase, between a tenth of the interval and 1.1 intervals from now. Thousands of
+// users created at once (a GitOps sync) are thus spread evenly over the interval from their second
+// read on, instead of refreshing together for many rounds; none is read later than its interval.
+func untilPhase(interval time.Duration, now time.Time, phaseKey string) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	phase := time.Duration(phaseHash(phaseKey) % uint64(interval))
+	position := time.Duration(now.UnixNano() % int64(interval))
+	delay := (phase - position + interval) % interval
+	if delay < interval/10 {
+		delay += interval
+	}
+	return delay
+}
+
 func phaseHash(key string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(key))

@@ -61,3 +61,35 @@ func TestRefreshPhaseIsSharedByUsersOfTheSameKey(t *testing.T) {
 		t.Errorf("two users of one key read %s apart, want their reads to meet", diff)
 	}
 }
+
+// After their first read, users created in one burst are read again at their phase points: evenly
+// over the interval from the second read on, never later than the interval, users of one key together.
+func TestFirstReadSchedulesTheNextAtThePhasePoint(t *testing.T) {
+	const users = 6000
+	interval := time.Minute
+	start := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var buckets [6]int
+	for i := range users {
+		at := start.Add(time.Duration(rand.Int64N(int64(5 * time.Second)))) //nolint:gosec // test data
+		d := untilPhase(interval, at, fmt.Sprint("provider-uid/user-", i))
+		if d < interval/10 || d >= interval*11/10 {
+			t.Fatalf("next read in %s, want within [%s, %s)", d, interval/10, interval*11/10)
+		}
+		next := at.Add(d)
+		buckets[(next.UnixNano()%int64(interval))/int64(10*time.Second)]++
+		// From the phase point on, reads keep exactly one interval.
+		if again := refreshDelay(interval, next, fmt.Sprint("provider-uid/user-", i)); again != interval {
+			t.Fatalf("user %d: read after the phase point in %s, want %s", i, again, interval)
+		}
+	}
+	for b, n := range buckets {
+		if mean := users / 6; n > mean*13/10 {
+			t.Errorf("10s slot %d holds %d second reads, mean %d: not spread evenly", b, n, mean)
+		}
+	}
+	a := untilPhase(interval, start, "uid/shared@example.com")
+	b := untilPhase(interval, start.Add(2*time.Second), "uid/shared@example.com")
+	if got := start.Add(a); !got.Equal(start.Add(2*time.Second).Add(b)) && b > interval/10 {
+		t.Errorf("users of one key read again at %s and %s, want the same phase point", got, start.Add(2*time.Second).Add(b))
+	}
+}

@@ -205,6 +205,7 @@ func checkManagerPermissions(t *testing.T, ns, sa string) {
 		{verb: "watch", group: group, resource: "orgproviders", namespace: "team-a"},
 		{verb: "get", group: group, resource: "clusterorgproviders"},
 		{verb: "patch", group: group, resource: "orgusers", subresource: "status", namespace: "team-a"},
+		{verb: "patch", group: group, resource: "orgusers", namespace: "team-a"}, // the role and state labels
 		{verb: "update", group: group, resource: "clusterorgproviders", subresource: "status"},
 		{verb: "create", group: "events.k8s.io", resource: "events", namespace: "team-a"},
 		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: ns},

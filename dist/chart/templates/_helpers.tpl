@@ -67,4 +67,7 @@ Checks of values that cannot be expressed in values.schema.json.
 {{- if and .Values.serviceMonitor.enabled (not .Values.metrics.enabled) }}
 {{- fail "serviceMonitor.enabled needs metrics.enabled: the ServiceMonitor scrapes the metrics Service" }}
 {{- end }}
+{{- if and .Values.networkPolicy.enabled (not .Values.networkPolicy.apiServer.cidrs) }}
+{{- fail "networkPolicy.enabled needs networkPolicy.apiServer.cidrs: the addresses of the Kubernetes API server (kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes, and the ClusterIP of Service default/kubernetes); without them the manager could not reach it" }}
+{{- end }}
 {{- end }}

@@ -1,0 +1,48 @@
+package controller
+
+import (
+	"testing"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+)
+
+func TestMirroredLabels(t *testing.T) {
+	tests := []struct {
+		name        string
+		role, state string
+		want        map[string]string
+	}{
+		{"synced", "Admin", "Active", map[string]string{identityv1alpha1.LabelRole: "Admin", identityv1alpha1.LabelState: "Active"}},
+		{"not found clears the role", "", "NotFound", map[string]string{identityv1alpha1.LabelState: "NotFound"}},
+		{"never synced", "", "", map[string]string{}},
+		{"a value no label can hold is left out", "Admin Role!", "Active", map[string]string{identityv1alpha1.LabelState: "Active"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mirroredLabels(&identityv1alpha1.OrgUserStatus{Role: tc.role, State: tc.state})
+			if len(got) != len(tc.want) {
+				t.Fatalf("labels = %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("label %s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestLabelsMirroredIgnoresOtherLabels(t *testing.T) {
+	want := map[string]string{identityv1alpha1.LabelRole: "Admin", identityv1alpha1.LabelState: "Active"}
+	have := map[string]string{identityv1alpha1.LabelRole: "Admin", identityv1alpha1.LabelState: "Active", "team": "a"}
+	if !labelsMirrored(have, want) {
+		t.Error("other labels should not count as a difference")
+	}
+	delete(have, identityv1alpha1.LabelState)
+	if labelsMirrored(have, want) {
+		t.Error("a missing state label should count as a difference")
+	}
+	if labelsMirrored(map[string]string{identityv1alpha1.LabelRole: "Member"}, map[string]string{}) {
+		t.Error("a role label left over after status.role was cleared should count as a difference")
+	}
+}

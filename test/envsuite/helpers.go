@@ -1,0 +1,253 @@
+package envsuite
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/upstreamsim"
+)
+
+// SettleTimeout bounds how long a test waits for the controller or the API server to reach a state;
+// generous, because the machine running the tests may be slow and loaded.
+const SettleTimeout = 60 * time.Second
+
+// Ctx is a context that ends with the test.
+func Ctx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// UniqueSuffix makes names that do not collide between tests.
+func UniqueSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Must fails the test on an error.
+func Must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Eventually polls check until it returns nil or the timeout passes, then fails with the last error.
+func Eventually(t *testing.T, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s: %v", timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// NewNamespace creates a namespace for one test.
+func (s *Suite) NewNamespace(t *testing.T, prefix string, labels, annotations map[string]string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: prefix + "-" + UniqueSuffix(), Labels: labels, Annotations: annotations}}
+	Must(t, s.Client.Create(Ctx(t), ns))
+	return ns.Name
+}
+
+// EnsureNamespace creates a namespace with a fixed name unless it exists.
+func (s *Suite) EnsureNamespace(t *testing.T, name string) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := s.Client.Create(Ctx(t), ns); err != nil && !strings.Contains(err.Error(), "already exists") {
+		t.Fatal(err)
+	}
+}
+
+// NewMixpeekProvider creates a token Secret "mixpeek-token" and an OrgProvider "mixpeek" in namespace
+// that reach sim (the shared simulator when nil); mutate may change the provider before it is created.
+func (s *Suite) NewMixpeekProvider(t *testing.T, namespace, token string, sim *upstreamsim.Server,
+	mutate ...func(*identityv1alpha1.OrgProvider)) {
+	t.Helper()
+	s.NewProvider(t, namespace, upstreamsim.ProviderMixpeek, upstreamsim.ProviderMixpeek, token, sim, mutate...)
+}
+
+// NewFlashbackProvider is NewMixpeekProvider for the simulated Flashback, named "flashback".
+func (s *Suite) NewFlashbackProvider(t *testing.T, namespace, token string) {
+	t.Helper()
+	s.NewProvider(t, namespace, upstreamsim.ProviderFlashback, upstreamsim.ProviderFlashback, token, nil)
+}
+
+// NewProvider creates the OrgProvider name for api (ProviderMixpeek or ProviderFlashback) on sim,
+// with its token in the Secret name+"-token".
+func (s *Suite) NewProvider(t *testing.T, namespace, name, api, token string, sim *upstreamsim.Server,
+	mutate ...func(*identityv1alpha1.OrgProvider)) {
+	t.Helper()
+	if sim == nil {
+		sim = s.Sim
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name + "-token"},
+		Data: map[string][]byte{"token": []byte(token)}}
+	Must(t, s.Client.Create(Ctx(t), secret))
+	cfg := identityv1alpha1.ProviderConfig{
+		Auth:     identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: secret.Name}},
+		CABundle: sim.CABundle(),
+	}
+	if api == upstreamsim.ProviderMixpeek {
+		cfg.Mixpeek = &identityv1alpha1.MixpeekProvider{BaseURL: sim.URL()}
+	} else {
+		cfg.Flashback = &identityv1alpha1.FlashbackProvider{BaseURL: sim.URL()}
+	}
+	p := &identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: cfg}}
+	for _, m := range mutate {
+		m(p)
+	}
+	Must(t, s.Client.Create(Ctx(t), p))
+}
+
+// NewOrgUser creates an OrgUser for key through the named OrgProvider of its namespace.
+func (s *Suite) NewOrgUser(t *testing.T, namespace, name, providerName, key string, mutate ...func(*identityv1alpha1.OrgUser)) {
+	t.Helper()
+	u := &identityv1alpha1.OrgUser{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec:       identityv1alpha1.OrgUserSpec{ProviderRef: identityv1alpha1.ProviderReference{Name: providerName}, Key: key},
+	}
+	for _, m := range mutate {
+		m(u)
+	}
+	Must(t, s.Client.Create(Ctx(t), u))
+}
+
+// PutMixpeekUser registers a simulated Mixpeek user with a unique email and returns the email.
+func PutMixpeekUser(sim *upstreamsim.Server, role, status string) string {
+	email := fmt.Sprintf("user-%s@example.com", UniqueSuffix())
+	SetMixpeekUser(sim, email, role, status)
+	return email
+}
+
+// SetMixpeekUser creates or replaces the simulated Mixpeek user with that email.
+func SetMixpeekUser(sim *upstreamsim.Server, email, role, status string) {
+	sim.PutMixpeekUser(upstreamsim.MixpeekUser{
+		UserID: "usr_" + strings.ReplaceAll(email, "@", "_"), Email: email, UserName: "Test User", Role: role, Status: status,
+		InternalID: "int_1", OrganizationID: "org_test",
+		CreatedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC),
+	})
+}
+
+// GetUser reads an OrgUser from the API server.
+func (s *Suite) GetUser(t *testing.T, namespace, name string) *identityv1alpha1.OrgUser {
+	t.Helper()
+	u := &identityv1alpha1.OrgUser{}
+	Must(t, s.Client.Get(Ctx(t), client.ObjectKey{Namespace: namespace, Name: name}, u))
+	return u
+}
+
+// GetUnstructured reads an OrgUser as the API server serves it, the way Argo CD, Flux and
+// Gatekeeper see it: no Go defaults, no omitted zero values.
+func (s *Suite) GetUnstructured(t *testing.T, namespace, name string) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(identityv1alpha1.GroupVersion.WithKind("OrgUser"))
+	Must(t, s.Client.Get(Ctx(t), client.ObjectKey{Namespace: namespace, Name: name}, u))
+	return u
+}
+
+// WaitForReady waits until Ready has the status and reason for the OrgUser's current generation.
+func (s *Suite) WaitForReady(t *testing.T, namespace, name string, status metav1.ConditionStatus, reason string) *identityv1alpha1.OrgUser {
+	t.Helper()
+	var user *identityv1alpha1.OrgUser
+	Eventually(t, SettleTimeout, func() error {
+		user = s.GetUser(t, namespace, name)
+		c := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionReady)
+		if c == nil || c.Status != status || c.Reason != reason || c.ObservedGeneration != user.Generation {
+			return fmt.Errorf("%s/%s: want Ready=%s/%s at generation %d, have %s",
+				namespace, name, status, reason, user.Generation, DescribeConditions(user.Status.Conditions))
+		}
+		return nil
+	})
+	return user
+}
+
+// DescribeConditions prints conditions for failure messages.
+func DescribeConditions(conds []metav1.Condition) string {
+	parts := make([]string, 0, len(conds))
+	for _, c := range conds {
+		parts = append(parts, fmt.Sprintf("%s=%s/%s(%q, gen %d)", c.Type, c.Status, c.Reason, c.Message, c.ObservedGeneration))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// ForceRefresh sets the reconcile-requested-at annotation to a new value and waits until the
+// controller has handled it.
+func (s *Suite) ForceRefresh(t *testing.T, namespace, name string) *identityv1alpha1.OrgUser {
+	t.Helper()
+	value := time.Now().UTC().Format(time.RFC3339Nano)
+	u := s.GetUser(t, namespace, name)
+	patch := client.MergeFrom(u.DeepCopy())
+	if u.Annotations == nil {
+		u.Annotations = map[string]string{}
+	}
+	u.Annotations[identityv1alpha1.ReconcileRequestedAnnotation] = value
+	Must(t, s.Client.Patch(Ctx(t), u, patch))
+	return s.WaitForHandled(t, namespace, name, value)
+}
+
+// WaitForHandled waits until the force-refresh request value is acknowledged in status.
+func (s *Suite) WaitForHandled(t *testing.T, namespace, name, value string) *identityv1alpha1.OrgUser {
+	t.Helper()
+	var user *identityv1alpha1.OrgUser
+	Eventually(t, SettleTimeout, func() error {
+		user = s.GetUser(t, namespace, name)
+		if user.Status.LastHandledReconcileAt != value {
+			return fmt.Errorf("lastHandledReconcileAt = %q, want %q", user.Status.LastHandledReconcileAt, value)
+		}
+		return nil
+	})
+	return user
+}
+
+// Events lists the events.k8s.io events regarding the named object with the given reason.
+func (s *Suite) Events(t *testing.T, namespace, name, reason string) []eventsv1.Event {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	Must(t, s.Client.List(Ctx(t), list, client.InNamespace(namespace)))
+	var out []eventsv1.Event
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Reason == reason {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// EventCount is how many times events with that reason were emitted for the object: an Event
+// object that carries a series stands for at least two.
+func (s *Suite) EventCount(t *testing.T, namespace, name, reason string) int {
+	t.Helper()
+	n := 0
+	for _, e := range s.Events(t, namespace, name, reason) {
+		if e.Series != nil {
+			n += max(2, int(e.Series.Count))
+		} else {
+			n++
+		}
+	}
+	return n
+}
