@@ -25,6 +25,7 @@ odd_label{msg="a \"quoted\", comma",verb="GET"} 5
 	}{
 		{"apiserver_request_total", map[string][]string{"resource": {"secrets"}, "verb": {"GET"}}, 9},
 		{"apiserver_request_total", map[string][]string{"resource": {"orgusers"}, "subresource": {"status"}, "verb": {"PATCH", "UPDATE"}}, 18},
+		{"apiserver_request_total", map[string][]string{"resource": {"orgusers"}, "subresource": {""}, "verb": {"PATCH"}}, 40},
 		{"leader_election_master_status", nil, 1},
 		{"odd_label", map[string][]string{"msg": {`a "quoted", comma`}, "verb": {"GET"}}, 5},
 		{"absent_metric", nil, 0},

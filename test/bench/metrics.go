@@ -115,6 +115,7 @@ func (e *env) apiServerMetrics(ctx context.Context) (metricsText, error) {
 type apiCounts struct {
 	secretGets   float64
 	statusWrites float64 // OrgUser status PATCH and UPDATE
+	objectWrites float64 // OrgUser PATCH and UPDATE of the object itself (labels)
 }
 
 func (e *env) apiCounts(ctx context.Context) (apiCounts, error) {
@@ -126,9 +127,12 @@ func (e *env) apiCounts(ctx context.Context) (apiCounts, error) {
 		secretGets: m.sum("apiserver_request_total", map[string][]string{"resource": {"secrets"}, "verb": {"GET"}}),
 		statusWrites: m.sum("apiserver_request_total", map[string][]string{
 			"resource": {"orgusers"}, "subresource": {"status"}, "verb": {"PATCH", "UPDATE"}}),
+		objectWrites: m.sum("apiserver_request_total", map[string][]string{
+			"resource": {"orgusers"}, "subresource": {""}, "verb": {"PATCH", "UPDATE"}}),
 	}, nil
 }
 
 func (a apiCounts) minus(b apiCounts) apiCounts {
-	return apiCounts{secretGets: a.secretGets - b.secretGets, statusWrites: a.statusWrites - b.statusWrites}
+	return apiCounts{secretGets: a.secretGets - b.secretGets, statusWrites: a.statusWrites - b.statusWrites,
+		objectWrites: a.objectWrites - b.objectWrites}
 }

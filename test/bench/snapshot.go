@@ -34,8 +34,9 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 func (b *bench) noteTraffic(name string, before, after snapshot) {
 	api := after.api.minus(before.api)
 	calls := after.calls.total() - before.calls.total()
-	b.table.note(name, "API server traffic (info)", "%.0f Secret GETs, %.0f OrgUser status writes, %d upstream calls in %s",
-		api.secretGets, api.statusWrites, calls, seconds(after.at.Sub(before.at)))
+	b.table.note(name, "API server and upstream traffic (info)",
+		"%.0f Secret GETs, %.0f OrgUser status writes, %.0f OrgUser object writes (labels), %d upstream calls in %s",
+		api.secretGets, api.statusWrites, api.objectWrites, calls, seconds(after.at.Sub(before.at)))
 	b.table.note(name, "CPU used (info)", "%s; the machine has %d cores", cpuDelta(before.cpu, after.cpu), runtime.NumCPU())
 }
 
