@@ -123,12 +123,14 @@ func (e *env) apiCounts(ctx context.Context) (apiCounts, error) {
 	if err != nil {
 		return apiCounts{}, err
 	}
+	requests := func(resource, subresource string, verbs ...string) float64 {
+		return m.sum("apiserver_request_total", map[string][]string{
+			"resource": {resource}, "subresource": {subresource}, "verb": verbs})
+	}
 	return apiCounts{
-		secretGets: m.sum("apiserver_request_total", map[string][]string{"resource": {"secrets"}, "verb": {"GET"}}),
-		statusWrites: m.sum("apiserver_request_total", map[string][]string{
-			"resource": {"orgusers"}, "subresource": {"status"}, "verb": {"PATCH", "UPDATE"}}),
-		objectWrites: m.sum("apiserver_request_total", map[string][]string{
-			"resource": {"orgusers"}, "subresource": {""}, "verb": {"PATCH", "UPDATE"}}),
+		secretGets:   requests("secrets", "", "GET"),
+		statusWrites: requests("orgusers", "status", "PATCH", "UPDATE"),
+		objectWrites: requests("orgusers", "", "PATCH", "UPDATE"),
 	}, nil
 }
 
