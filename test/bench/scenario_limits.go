@@ -71,11 +71,12 @@ func (b *bench) unlimited(ctx context.Context) error {
 	cfg := b.cfg
 	const name = "2 unlimited"
 	b.step("Scenario 2: %d OrgUsers, no limits; first the write floor of a plain client (%d writers)", cfg.users, writers)
-	start := time.Now()
+	start, cpuBefore := time.Now(), cpuTimes()
 	if err := b.writeFloor(ctx); err != nil {
 		return err
 	}
 	floor := time.Since(start)
+	floorCPU := cpuDelta(cpuBefore, cpuTimes())
 	b.progress("write floor: %d status patches in %s", cfg.users, seconds(floor))
 	cleared, _, err := b.users.waitFor(ctx, mainUsers, time.Minute, func(p population) bool { return p.ready == 0 && p.total == cfg.users })
 	if err != nil {
@@ -124,6 +125,7 @@ func (b *bench) unlimited(ctx context.Context) error {
 	target := time.Duration(1.5 * float64(floor))
 	b.table.add(name, fmt.Sprintf("all %d Ready ≤ 1.5 × write floor (%s) = %s", cfg.users, seconds(floor), seconds(target)),
 		ok && took <= target, "%s (%.2f × floor)%s", seconds(took), took.Seconds()/floor.Seconds(), notAllReady(ok, pop, cfg.users))
+	b.table.note(name, "CPU used by the write floor (info)", "%s", floorCPU)
 	b.noteTraffic(name, before, after)
 	if !ok {
 		return fmt.Errorf("only %d of %d OrgUsers Ready after %s; later scenarios need them all", pop.ready, cfg.users, seconds(took))

@@ -65,7 +65,7 @@ func (b *bench) failover(ctx context.Context) error {
 	// A staleness clock counted from the standby's process start would turn users Stale only once
 	// the standby has been up for longer than three refresh intervals.
 	if wait := 3*cfg.interval + cfg.interval/2 - time.Since(b.standby.started); wait > 0 {
-		b.progress("waiting %s more, so the standby has been up for three and a half intervals", wait.Round(time.Second))
+		b.step("Scenario 7: waiting %s, until the standby has been up for three and a half intervals", wait.Round(time.Second))
 		if err := b.hold(ctx, wait); err != nil {
 			return err
 		}
