@@ -46,7 +46,7 @@ func (b *bench) sharedKeys(ctx context.Context) error {
 			return fmt.Errorf("create namespace %s: %w", namespace.Name, err)
 		}
 	}
-	before := b.sharedCalls()
+	before, perKeyBefore := b.sharedCalls(), b.sharedCallsPerKey()
 	collapsedBefore := b.collapsed(ctx)
 	start := time.Now()
 	err := parallel(ctx, perNamespace*cfg.sharedNamespaces, func(ctx context.Context, i int) error {
@@ -63,7 +63,8 @@ func (b *bench) sharedKeys(ctx context.Context) error {
 		return err
 	}
 	firstRound := b.sharedCalls() - before
-	measured := fmt.Sprintf("%d calls (%s)", firstRound, seconds(time.Since(start)))
+	fewest, most := spread(perKeyBefore, b.sharedCallsPerKey())
+	measured := fmt.Sprintf("%d calls in %s, %d to %d per key", firstRound, seconds(time.Since(start)), fewest, most)
 	if !ok {
 		measured += fmt.Sprintf("; only %d of %d Ready", pop.ready, perNamespace*cfg.sharedNamespaces)
 	}
@@ -76,13 +77,14 @@ func (b *bench) sharedKeys(ctx context.Context) error {
 	if err := b.hold(ctx, cfg.interval/2); err != nil {
 		return err
 	}
-	before = b.sharedCalls()
+	before, perKeyBefore = b.sharedCalls(), b.sharedCallsPerKey()
 	if err := b.hold(ctx, cfg.interval); err != nil {
 		return err
 	}
 	nextRound := b.sharedCalls() - before
+	fewest, most = spread(perKeyBefore, b.sharedCallsPerKey())
 	b.table.add(name, fmt.Sprintf("next refresh round: ≤ %d upstream calls", cfg.sharedKeys), nextRound <= cfg.sharedKeys,
-		"%d calls", nextRound)
+		"%d calls, %d to %d per key", nextRound, fewest, most)
 	if collapsedAfter := b.collapsed(ctx); collapsedBefore >= 0 && collapsedAfter >= 0 {
 		b.table.note(name, "orgsync_lookups_collapsed_total (info)", "%.0f", collapsedAfter-collapsedBefore)
 	}
@@ -104,6 +106,26 @@ func (b *bench) sharedCalls() int {
 		total += b.e.sim.Requests(upstreamsim.ProviderMixpeek, sharedKey(i))
 	}
 	return total
+}
+
+func (b *bench) sharedCallsPerKey() []int {
+	counts := make([]int, b.cfg.sharedKeys)
+	for i := range counts {
+		counts[i] = b.e.sim.Requests(upstreamsim.ProviderMixpeek, sharedKey(i))
+	}
+	return counts
+}
+
+// spread is the fewest and most calls any one key got between two readings.
+func spread(before, after []int) (fewest, most int) {
+	for i := range after {
+		calls := after[i] - before[i]
+		if i == 0 || calls < fewest {
+			fewest = calls
+		}
+		most = max(most, calls)
+	}
+	return fewest, most
 }
 
 // collapsed reads orgsync_lookups_collapsed_total from the leader; -1 when it does not export it.
