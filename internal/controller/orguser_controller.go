@@ -208,7 +208,9 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 	case out.succeeded():
 		// A shared answer was read earlier by another user of the same key: keep to its schedule.
 		if att.firstRead {
-			return untilPhase(att.refreshInterval, in.now, att.phaseKey)
+			// Counted from when the answer was read, so every user that shared it is scheduled alike.
+			fetched := in.now.Add(-att.answerAge)
+			return max(time.Second, untilPhase(att.refreshInterval, fetched, att.phaseKey)-att.answerAge)
 		}
 		return max(att.refreshInterval/2, refreshDelay(att.refreshInterval, in.now, att.phaseKey)-att.answerAge)
 	case out.transient():
@@ -218,7 +220,15 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 			delay = wait.Jitter(att.retryAfter, jitterFraction)
 		}
 		if !in.lastSuccess.IsZero() {
-			if untilStale := in.lastSuccess.Add(staleAfterRefreshes * att.refreshInterval).Sub(in.now); untilStale > 0 && untilStale < delay {
+			untilStale := in.lastSuccess.Add(staleAfterRefreshes * att.refreshInterval).Sub(in.now)
+			lastChance := min(att.refreshInterval/10, 30*time.Second)
+			switch {
+			case untilStale <= 0 || untilStale >= delay:
+			case untilStale > lastChance:
+				// One more try shortly before the data turns stale, so a flaky upstream gets a chance
+				// to keep the mirror Ready.
+				delay = untilStale - lastChance/2
+			default:
 				delay = untilStale + time.Second
 			}
 		}

@@ -268,11 +268,13 @@ func ceilSecond(t time.Time) time.Time {
 }
 
 // sharedAnswerMaxAge is how old another user's answer for the same key may be and still serve this
-// user: the width of the refresh jitter, so users sharing a key and refreshing in the same round share
-// one request. A forced refresh always asks the upstream.
+// user: a quarter of the refresh interval, wider than the refresh jitter, so users sharing a key and
+// reading in the same round (or created together) share one request. The user's next read then comes
+// that much sooner, so its data is never older than one interval. A forced refresh always asks the
+// upstream.
 func sharedAnswerMaxAge(refresh time.Duration, forced bool) time.Duration {
 	if forced {
 		return 0
 	}
-	return time.Duration(2 * jitterFraction * float64(refresh))
+	return refresh / 4
 }

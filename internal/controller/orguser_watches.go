@@ -44,7 +44,9 @@ func (r *OrgUserReconciler) usersOfProvider(ctx context.Context, obj client.Obje
 		return nil
 	}
 	users := &identityv1alpha1.OrgUserList{}
-	if err := r.List(ctx, users, append(opts, client.MatchingFields{providerRefIndex: key})...); err != nil {
+	// Only names are read: no deep copies of what may be thousands of users.
+	opts = append(opts, client.MatchingFields{providerRefIndex: key}, client.UnsafeDisableDeepCopy)
+	if err := r.List(ctx, users, opts...); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "List OrgUsers of provider", "provider", key)
 		return nil
 	}
@@ -76,7 +78,7 @@ func (r *OrgUserReconciler) namespaceAdmissionChanges() handler.EventHandler {
 func (r *OrgUserReconciler) usersWhoseAdmissionChanged(ctx context.Context, namespace string,
 	oldLabels, newLabels labels.Set) []ctrl.Request {
 	users := &identityv1alpha1.OrgUserList{}
-	if err := r.List(ctx, users, client.InNamespace(namespace)); err != nil {
+	if err := r.List(ctx, users, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "List OrgUsers of namespace", "namespace", namespace)
 		return nil
 	}

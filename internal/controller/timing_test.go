@@ -125,6 +125,8 @@ func TestTimingNextAttempt(t *testing.T) {
 		{"5xx with a fresh mirror starts at refresh/4 (capped at 5m)", att(perr(provider.KindTransient, 503)), 1, recentlySynced, 270 * time.Second, 5 * time.Minute},
 		{"timeout backs off", att(context.DeadlineExceeded), 2, in, 9 * time.Second, 11 * time.Second},
 		{"transient near the stale deadline wakes just after it", att(perr(provider.KindTransient, 502)), 6, nearDeadline, 2*time.Second + 1, 3 * time.Second},
+		{"backoff crossing the stale deadline tries once more shortly before it", att(perr(provider.KindTransient, 502)), 6,
+			statusInput{now: now, refreshInterval: refresh, lastSuccess: now.Add(-3*refresh + 2*time.Minute)}, 105 * time.Second, 105 * time.Second},
 		{"transient past the stale deadline keeps backing off", att(perr(provider.KindTransient, 502)), 2, pastDeadline, 9 * time.Second, 11 * time.Second},
 	}
 	for _, tc := range tests {
