@@ -50,8 +50,17 @@ verify-generated: manifests generate build-installer ## Fail when committed gene
 	fi
 
 .PHONY: test
-test: manifests generate fmt vet k8s-binaries kustomize helm ## Run unit and envtest integration tests against a real API server.
-	KUBEBUILDER_ASSETS="$(K8S_BIN_DIR)" go test ./... -race -count=1 -coverprofile cover.out
+test: manifests generate fmt vet k8s-binaries kustomize helm ## Run unit and envtest integration tests against a real API server, and the bench smoke run.
+	KUBEBUILDER_ASSETS="$(K8S_BIN_DIR)" go test ./... -race -count=1 -timeout 30m -coverprofile cover.out
+
+BENCH_FLAGS ?=
+.PHONY: bench
+bench: k8s-binaries ## Measure orgsync at scale: 10,000 OrgUsers, every scenario of docs/benchmarks.md (under 20 minutes); prints the table.
+	go run ./test/bench --assets "$(K8S_BIN_DIR)" $(BENCH_FLAGS)
+
+.PHONY: bench-smoke
+bench-smoke: k8s-binaries ## Run every bench scenario once with 100 OrgUsers and short intervals (make test runs it as test/bench's TestBenchSmoke).
+	go run ./test/bench --assets "$(K8S_BIN_DIR)" --smoke
 
 FUZZTIME ?= 30s
 .PHONY: fuzz

@@ -43,6 +43,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if !s.applyLatencyAndBlackhole(r, api.name) {
+		// Aborting drops the connection: the client sees no answer, as with a stalled upstream.
+		panic(http.ErrAbortHandler)
+	}
+
 	// Faults come before authentication: they stand for an overloaded or broken upstream (or the
 	// gateway in front of it), which answers before it ever looks at the credential.
 	if fault, faulted := s.takeFault(api.name); faulted {
@@ -55,6 +60,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			writeFault(w, api, fault)
 			return
 		}
+	}
+
+	if status, faulted := s.randomFault(api.name); faulted {
+		writeErrorBody(w, api, status, "")
+		return
+	}
+	if retryAfter, limited := s.limitToken(bearerToken(r)); limited {
+		w.Header().Set("Retry-After", retryAfter)
+		writeErrorBody(w, api, http.StatusTooManyRequests, "")
+		return
 	}
 
 	access, known := s.lookupToken(bearerToken(r))

@@ -50,6 +50,12 @@ type Server struct {
 	faults         map[string][]*Fault      // by provider, applied in injection order
 	requests       map[requestKey]int
 	totalRequests  int
+	// byProvider and rateLimited are the load counters the benchmark reads.
+	byProvider  map[string]int
+	rateLimited int
+	// load holds the knobs that shape answers under load: latency, token rate limit, fault rate,
+	// blackhole.
+	load loadKnobs
 
 	httpServer *http.Server
 	listener   net.Listener
@@ -69,6 +75,8 @@ func New() *Server {
 		flashbackUsers: map[string]FlashbackUser{},
 		faults:         map[string][]*Fault{},
 		requests:       map[requestKey]int{},
+		byProvider:     map[string]int{},
+		load:           newLoadKnobs(),
 		closed:         make(chan struct{}),
 	}
 }
@@ -135,6 +143,13 @@ func (s *Server) AllowToken(token string) { s.setToken(token, accessFull) }
 // It replaces an earlier AllowToken.
 func (s *Server) ForbidToken(token string) { s.setToken(token, accessForbidden) }
 
+// RevokeToken forgets a token: requests bearing it are answered 401 again.
+func (s *Server) RevokeToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, token)
+}
+
 func (s *Server) setToken(token string, access tokenAccess) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,6 +191,23 @@ func (s *Server) ResetCounters() {
 	defer s.mu.Unlock()
 	s.requests = map[requestKey]int{}
 	s.totalRequests = 0
+	s.byProvider = map[string]int{}
+	s.rateLimited = 0
+}
+
+// ProviderRequests is how many requests reached a route of provider, whatever their answer.
+func (s *Server) ProviderRequests(provider string) int {
+	mustBeProvider(provider)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byProvider[provider]
+}
+
+// RateLimited is how many requests the per-token rate limit (SetTokenRateLimit) answered with 429.
+func (s *Server) RateLimited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rateLimited
 }
 
 func (s *Server) countRequest(provider, key string) {
@@ -183,6 +215,7 @@ func (s *Server) countRequest(provider, key string) {
 	defer s.mu.Unlock()
 	s.requests[requestKey{provider, key}]++
 	s.totalRequests++
+	s.byProvider[provider]++
 }
 
 // lookupToken reports what the token may do; ok is false for a token never registered, and for
