@@ -32,6 +32,7 @@ import (
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 const (
@@ -118,10 +119,10 @@ func TestStandbyThatTakesOverKeepsUsersReadyThroughTransientFailures(t *testing.
 	}
 	ctx := context.Background()
 	ns := "failover"
-	must(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	must(t, k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "token"},
+	envsuite.Must(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	envsuite.Must(t, k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "token"},
 		Data: map[string][]byte{"token": []byte(token)}}))
-	must(t, k8s.Create(ctx, &identityv1alpha1.OrgProvider{
+	envsuite.Must(t, k8s.Create(ctx, &identityv1alpha1.OrgProvider{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "flashback"},
 		Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: identityv1alpha1.ProviderConfig{
 			Flashback: &identityv1alpha1.FlashbackProvider{BaseURL: sim.URL()},
@@ -129,7 +130,7 @@ func TestStandbyThatTakesOverKeepsUsersReadyThroughTransientFailures(t *testing.
 			CABundle:  sim.CABundle(),
 		}},
 	}))
-	must(t, k8s.Create(ctx, &identityv1alpha1.OrgUser{
+	envsuite.Must(t, k8s.Create(ctx, &identityv1alpha1.OrgUser{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fay"},
 		Spec: identityv1alpha1.OrgUserSpec{ProviderRef: identityv1alpha1.ProviderReference{Name: "flashback"}, Key: "f1",
 			RefreshInterval: &metav1.Duration{Duration: refresh}},
@@ -138,11 +139,11 @@ func TestStandbyThatTakesOverKeepsUsersReadyThroughTransientFailures(t *testing.
 	stopLeader := startManager(t, cfg, "first")
 	ready := func() (*metav1.Condition, *metav1.Condition) {
 		u := &identityv1alpha1.OrgUser{}
-		must(t, k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "fay"}, u))
+		envsuite.Must(t, k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "fay"}, u))
 		return meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady),
 			meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionSynced)
 	}
-	eventually(t, time.Minute, func() error {
+	envsuite.Eventually(t, time.Minute, func() error {
 		if r, _ := ready(); r == nil || r.Status != metav1.ConditionTrue {
 			return fmt.Errorf("fay not Ready yet: %v", r)
 		}
@@ -159,7 +160,7 @@ func TestStandbyThatTakesOverKeepsUsersReadyThroughTransientFailures(t *testing.
 	handover := time.Now()
 	stopLeader()
 
-	eventually(t, time.Minute, func() error {
+	envsuite.Eventually(t, time.Minute, func() error {
 		if _, s := ready(); s == nil || s.Status != metav1.ConditionFalse {
 			return fmt.Errorf("the new leader has not recorded a failed read yet: Synced %v", s)
 		}
@@ -174,27 +175,5 @@ func TestStandbyThatTakesOverKeepsUsersReadyThroughTransientFailures(t *testing.
 				r.Status, r.Reason, time.Since(handover).Round(time.Second))
 		}
 		time.Sleep(time.Second)
-	}
-}
-
-func eventually(t *testing.T, timeout time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %v", timeout, err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
