@@ -234,6 +234,8 @@ func (r *OrgUserReconciler) reflectRateLimit(ctx context.Context, prov *provider
 	patch := client.MergeFrom(prov.obj.DeepCopyObject().(client.Object))
 	prov.status.RateLimitedUntil = want
 	if err := r.Status().Patch(ctx, prov.obj, patch); err != nil {
+		// Not written after all: the next user of this provider tries again.
+		r.rateLimitWrites.release(prov.obj.GetUID())
 		ctrl.LoggerFrom(ctx).Error(err, "Update rateLimitedUntil", "provider", prov.displayName())
 	}
 }

@@ -31,3 +31,10 @@ func (w *rateLimitWrites) claim(uid types.UID, want *metav1.Time) bool {
 	w.written[uid] = value
 	return true
 }
+
+// release forgets what was claimed for the provider, after a write that failed.
+func (w *rateLimitWrites) release(uid types.UID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.written, uid)
+}
