@@ -8,50 +8,48 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
-
 	"github.com/orgsync/orgsync/internal/provider"
 )
 
-// Conn is one provider object's connection to its upstream: the client, the client-side token bucket,
-// the provider-wide 429 pause, a budget of concurrent requests and the collapsing of identical lookups.
+// Conn is one provider object's connection to its upstream: the client of the current settings, the
+// turn queue that paces requests, the answers callers of the same key may share, and the lookups in
+// flight. Lookup is the only way a request is sent.
 type Conn struct {
 	provider string
 	now      func() time.Time
-	// shortWait is how long a caller may sleep for its token in place; a longer wait is handed back
-	// as a DeferredError so no worker sleeps in the bucket.
+	// shortWait is how long a caller may wait in place, for its token or for an identical lookup in
+	// flight; any longer wait is handed back as a DeferredError, so no worker waits on the upstream
+	// except the one sending.
 	shortWait time.Duration
-	limiter   *rate.Limiter
-	// inFlight bounds concurrent requests, so a provider that never answers holds at most this many
-	// of the controller's workers.
-	inFlight chan struct{}
-	flights  singleflight.Group
+	turns     *turnQueue
+	answers   answerCache
+	// onJoin, when set (tests), is called each time a caller joins a flight.
+	onJoin func()
 
 	mu          sync.Mutex
 	client      provider.Client
 	fingerprint [32]byte
-	pausedUntil time.Time
-	// waitingOutPause counts the callers lined up behind the current pause.
-	waitingOutPause int
-	// slots are the times at which deferred callers own a token they already reserved.
-	slots map[string]time.Time
-	// recent holds the latest answers by key, so callers sharing a key within MaxAge share one request.
-	recent map[string]Answer
-	// longestMaxAge is the longest MaxAge any caller asked for: answers older than that serve nobody.
-	longestMaxAge time.Duration
-	// sweptAt is when slots and recent were last cleared of old entries.
-	sweptAt time.Time
+	flights     map[answerKey]*flight
+}
+
+// flight is one request in progress; callers of the same key and credential join it.
+type flight struct {
+	done   chan struct{}
+	answer Answer
+	err    error
+	// keepFor is the longest MaxAge of the callers that joined: the answer is kept that long, so a
+	// caller that could not wait for it finds it when it comes back.
+	keepFor time.Duration
 }
 
 // Request is one lookup.
 type Request struct {
 	Key string
-	// Holder names the caller (an OrgUser). A deferred caller keeps the token it reserved under this
+	// Holder names the caller (an OrgUser). A deferred caller keeps the turn it reserved under this
 	// name, so it does not queue again when it comes back.
 	Holder string
 	// MaxAge lets an answer fetched this recently, for any caller with the same key and credential,
-	// answer this one without a request. Zero always sends a request.
+	// answer this one without a request. Zero always sends a request (or joins one in flight).
 	MaxAge time.Duration
 }
 
@@ -70,10 +68,13 @@ const (
 	CauseClientRateLimit = "client"
 	CausePaused          = "paused"
 	CauseConcurrency     = "concurrency"
+	// CauseInFlight: an identical lookup is in flight and did not finish within the short wait.
+	CauseInFlight = "inflight"
 )
 
 // DeferredError says no request was sent and when to come back: the token bucket has no token yet, the
-// provider is paused after a 429, or its concurrency budget is in use. It is not a failure.
+// provider is paused after a 429, its budget of requests is in use, or an identical lookup is still in
+// flight. It is not a failure.
 type DeferredError struct {
 	Delay time.Duration
 	Cause string
@@ -83,24 +84,15 @@ func (e *DeferredError) Error() string {
 	return fmt.Sprintf("lookup deferred (%s): retry in %s", e.Cause, e.Delay.Round(time.Millisecond))
 }
 
-func (c *Conn) setRate(rps float64, burst int) {
-	if c.limiter.Limit() != rate.Limit(rps) {
-		c.limiter.SetLimit(rate.Limit(rps))
-	}
-	if c.limiter.Burst() != burst {
-		c.limiter.SetBurst(burst)
-	}
-}
-
-// swapClient installs a client for new settings. Answers read with the old credential are dropped:
-// they must never answer for another credential.
+// swapClient installs a client for new settings. Answers read with the old credential can serve
+// nobody any more; requests still in flight with it file their answers under the old fingerprint.
 func (c *Conn) swapClient(client provider.Client, fp [32]byte) {
 	c.mu.Lock()
 	old := c.client
 	c.client = client
 	c.fingerprint = fp
-	c.recent = map[string]Answer{}
 	c.mu.Unlock()
+	c.answers.dropOthers(fp)
 	closeIdle(old)
 }
 
@@ -119,78 +111,96 @@ func closeIdle(client provider.Client) {
 }
 
 // PausedUntil is the end of the current 429 pause, or the zero time.
-func (c *Conn) PausedUntil() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.now().Before(c.pausedUntil) {
-		return c.pausedUntil
-	}
-	return time.Time{}
-}
+func (c *Conn) PausedUntil() time.Time { return c.turns.paused(c.now()) }
 
-// Lookup reads one user. It answers from a recent identical lookup when req.MaxAge allows, joins an
-// identical lookup in flight, and otherwise sends one request once the pause, the token bucket and the
-// concurrency budget allow. When they do not, it returns a *DeferredError at once.
+// PauseUntil extends the provider-wide pause to until, e.g. from a rateLimitedUntil recorded in status
+// by an earlier process, so a restart or a leader change does not call upstream before Retry-After.
+// It reports whether a new pause began.
+func (c *Conn) PauseUntil(until time.Time) bool { return c.turns.pause(until, c.now()) }
+
+// Lookup reads one user: from an answer another caller of the same key read within req.MaxAge, from
+// an identical lookup in flight that ends within the short wait, or with a request of its own once the
+// turn queue grants one. Otherwise it returns a *DeferredError at once.
 func (c *Conn) Lookup(ctx context.Context, req Request) (Answer, error) {
-	if a, ok := c.recentAnswer(req); ok {
+	now := c.now()
+	c.mu.Lock()
+	client, k := c.client, answerKey{fingerprint: c.fingerprint, key: req.Key}
+	if a, ok := c.answers.get(k, req.MaxAge, now); ok {
+		c.mu.Unlock()
 		collapsedLookups.WithLabelValues(c.provider).Inc()
+		a.Shared = true
 		return a, a.err
 	}
-	c.mu.Lock()
-	fp := c.fingerprint
+	if f, ok := c.flights[k]; ok {
+		f.keepFor = max(f.keepFor, req.MaxAge)
+		c.mu.Unlock()
+		return c.join(ctx, f, req.Holder)
+	}
+	t := c.turns.take(req.Holder, now, c.shortWait)
+	if !t.granted {
+		c.mu.Unlock()
+		deferrals.WithLabelValues(c.provider, t.cause).Inc()
+		return Answer{}, &DeferredError{Delay: t.wait, Cause: t.cause}
+	}
+	f := &flight{done: make(chan struct{}), keepFor: req.MaxAge}
+	c.flights[k] = f
 	c.mu.Unlock()
-	v, err, shared := c.flights.Do(string(fp[:])+"\x00"+req.Key, func() (any, error) {
-		return c.send(ctx, req)
-	})
-	if shared {
-		collapsedLookups.WithLabelValues(c.provider).Inc()
-	}
-	a, _ := v.(Answer)
-	a.Shared = shared
-	return a, err
-}
 
-func (c *Conn) recentAnswer(req Request) (Answer, bool) {
-	if req.MaxAge <= 0 {
-		return Answer{}, false
-	}
+	answer, err := c.send(ctx, client, req.Key, t.wait)
+	c.turns.release()
+
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.longestMaxAge = max(c.longestMaxAge, req.MaxAge)
-	a, ok := c.recent[req.Key]
-	if !ok || c.now().Sub(a.FetchedAt) > req.MaxAge {
-		return Answer{}, false
+	delete(c.flights, k)
+	keepFor := f.keepFor
+	c.mu.Unlock()
+	if err == nil || provider.IsKind(err, provider.KindNotFound) {
+		answer.err = err
+		c.answers.put(k, answer, keepFor, c.now())
 	}
-	a.Shared = true
-	return a, true
+	f.answer, f.err = answer, err
+	close(f.done)
+	return answer, err
 }
 
-// send waits for the caller's turn and sends the request.
-func (c *Conn) send(ctx context.Context, req Request) (Answer, error) {
-	if err := c.takeTurn(ctx, req.Holder); err != nil {
-		var deferred *DeferredError
-		if errors.As(err, &deferred) {
-			deferrals.WithLabelValues(c.provider, deferred.Cause).Inc()
-		}
-		return Answer{}, err
+// join waits at most the short wait for a flight of the same key. A caller that would wait longer
+// comes back later instead of holding a worker on a slow upstream: the flight keeps its answer for it.
+func (c *Conn) join(ctx context.Context, f *flight, holder string) (Answer, error) {
+	if c.onJoin != nil {
+		c.onJoin()
 	}
+	timer := time.NewTimer(c.shortWait)
+	defer timer.Stop()
 	select {
-	case c.inFlight <- struct{}{}:
-	default:
-		// The turn is kept: the caller comes back soon and goes straight to the budget.
-		c.keepSlot(req.Holder, c.now())
-		deferrals.WithLabelValues(c.provider, CauseConcurrency).Inc()
-		return Answer{}, &DeferredError{Delay: concurrencyRetry, Cause: CauseConcurrency}
+	case <-f.done:
+		if errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded) {
+			break // the sender gave up; that says nothing about the user
+		}
+		collapsedLookups.WithLabelValues(c.provider).Inc()
+		a := f.answer
+		a.Shared = true
+		return a, f.err
+	case <-ctx.Done():
+		return Answer{}, ctx.Err()
+	case <-timer.C:
 	}
-	defer func() { <-c.inFlight }()
+	deferrals.WithLabelValues(c.provider, CauseInFlight).Inc()
+	return Answer{}, &DeferredError{Delay: c.turns.turnAway(holder, c.now()), Cause: CauseInFlight}
+}
 
-	c.mu.Lock()
-	client := c.client
-	c.mu.Unlock()
-
+// send waits out a short wait for the turn, then sends the request.
+func (c *Conn) send(ctx context.Context, client provider.Client, key string, wait time.Duration) (Answer, error) {
+	if wait > 0 {
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return Answer{}, ctx.Err()
+		case <-timer.C:
+		}
+	}
 	inFlightRequests.WithLabelValues(c.provider).Inc()
-	start := c.now()
-	user, err := client.GetUser(ctx, req.Key)
+	start := time.Now()
+	user, err := client.GetUser(ctx, key)
 	inFlightRequests.WithLabelValues(c.provider).Dec()
 	observeRequest(c.provider, err, time.Since(start))
 
@@ -198,105 +208,7 @@ func (c *Conn) send(ctx context.Context, req Request) (Answer, error) {
 	if errors.As(err, &perr) && perr.Kind == provider.KindRateLimited {
 		c.pause(perr.RetryAfter)
 	}
-	answer := Answer{User: user, FetchedAt: c.now()}
-	if err == nil || provider.IsKind(err, provider.KindNotFound) {
-		answer.err = err
-		c.remember(req.Key, answer)
-	}
-	return answer, err
-}
-
-// concurrencyRetry is when a caller turned away by a full concurrency budget comes back; the
-// reconciler spreads it further.
-const concurrencyRetry = time.Second
-
-// takeTurn returns nil when the caller may send now. A caller that must wait longer than shortWait
-// keeps a reserved token under its holder name and is told when to come back, so callers are served
-// in the order of their reservations, spread at the provider's rate, and never wake together.
-func (c *Conn) takeTurn(ctx context.Context, holder string) error {
-	now := c.now()
-	c.mu.Lock()
-	slot, reserved := c.slots[holder]
-	paused := c.pausedUntil
-	if !reserved {
-		r := c.limiter.ReserveN(now, 1)
-		if !r.OK() {
-			c.mu.Unlock()
-			return &DeferredError{Delay: time.Second, Cause: CauseClientRateLimit}
-		}
-		slot = now.Add(r.DelayFrom(now))
-		if paused.After(now) {
-			// Callers that ask during a pause line up behind its end one token apart, without the
-			// burst: an upstream that just asked us to slow down gets no burst when the pause ends.
-			slot = maxTime(slot.Add(paused.Sub(now)),
-				paused.Add(time.Duration(float64(c.waitingOutPause)/float64(c.limiter.Limit())*float64(time.Second))))
-			c.waitingOutPause++
-		}
-	} else {
-		delete(c.slots, holder)
-		if paused.After(slot) {
-			// A 429 arrived after the reservation: keep the order, behind the pause.
-			slot = slot.Add(paused.Sub(now))
-		}
-	}
-	wait := slot.Sub(now)
-	if wait > c.shortWait {
-		c.slots[holder] = slot
-		c.sweepLocked(now)
-		c.mu.Unlock()
-		cause := CauseClientRateLimit
-		if paused.After(now) {
-			cause = CausePaused
-		}
-		return &DeferredError{Delay: wait, Cause: cause}
-	}
-	c.mu.Unlock()
-	if wait <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
-
-func (c *Conn) keepSlot(holder string, at time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slots[holder] = at
-}
-
-// remember keeps an answer for callers that may share it; with no such caller yet, nothing is kept.
-func (c *Conn) remember(key string, a Answer) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.longestMaxAge > 0 {
-		c.recent[key] = a
-	}
-	c.sweepLocked(c.now())
-}
-
-// sweepLocked drops answers too old to serve anyone, and reservations of callers that never came back
-// (deleted OrgUsers), so memory follows the users refreshing now, not every key ever read.
-func (c *Conn) sweepLocked(now time.Time) {
-	if now.Sub(c.sweptAt) < max(c.longestMaxAge, 10*time.Second) {
-		return
-	}
-	c.sweptAt = now
-	for key, a := range c.recent {
-		if now.Sub(a.FetchedAt) > c.longestMaxAge {
-			delete(c.recent, key)
-		}
-	}
-	for holder, slot := range c.slots {
-		if now.Sub(slot) > time.Minute {
-			delete(c.slots, holder)
-		}
-	}
+	return Answer{User: user, FetchedAt: c.now()}, err
 }
 
 // defaultPause applies when a 429 carries no usable Retry-After.
@@ -311,23 +223,6 @@ func (c *Conn) pause(retryAfter time.Duration) {
 	}
 }
 
-// PauseUntil extends the provider-wide pause to until, e.g. from a rateLimitedUntil recorded in status
-// by an earlier process, so a restart or a leader change does not call upstream before Retry-After.
-// It reports whether a new pause began.
-func (c *Conn) PauseUntil(until time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !until.After(c.pausedUntil) {
-		return false
-	}
-	began := !c.now().Before(c.pausedUntil)
-	c.pausedUntil = until
-	if began {
-		c.waitingOutPause = 0
-	}
-	return began
-}
-
 func statusCode(err error) string {
 	var perr *provider.Error
 	if errors.As(err, &perr) && perr.StatusCode != 0 {
@@ -337,11 +232,4 @@ func statusCode(err error) string {
 		return "200"
 	}
 	return "none"
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }

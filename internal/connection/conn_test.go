@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/orgsync/orgsync/internal/provider"
 )
 
@@ -57,41 +59,54 @@ func TestConnConcurrencyBudgetTurnsCallersAwayInsteadOfHoldingThem(t *testing.T)
 	}
 }
 
+// Callers of one key that arrive while its lookup is in flight share its answer, with one request
+// upstream; the metric counts the callers that made no request of their own.
 func TestConnCollapsesConcurrentIdenticalLookups(t *testing.T) {
 	fp := &fakeProvider{name: "fake"}
 	p := NewPool(provider.Registry{"fake": fp}, PoolOptions{})
+	p.shortWait = time.Minute // long enough for the joiners to see the answer
 	started, release := make(chan string, 8), make(chan struct{})
 	fp.respond = blockingResponder(started, release)
 	conn := mustGet(t, p, "uid", baseSettings())
+	joined := make(chan struct{}, 8)
+	conn.onJoin = func() { joined <- struct{}{} }
+	collapsedBefore := testutil.ToFloat64(collapsedLookups.WithLabelValues("fake"))
 
 	results := make(chan Answer, 5)
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a, _ := conn.Lookup(context.Background(), Request{Key: "shared", Holder: "user-0"})
-		results <- a
-	}()
-	<-started
-	for i := 1; i < 5; i++ {
+	for i := range 5 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			a, _ := conn.Lookup(context.Background(), Request{Key: "shared", Holder: fmt.Sprint("user-", i)})
 			results <- a
 		}()
+		if i == 0 {
+			<-started
+		} else {
+			<-joined
+		}
 	}
-	time.Sleep(50 * time.Millisecond) // let the followers join the flight
 	close(release)
 	wg.Wait()
 	close(results)
+	shared := 0
 	for a := range results {
 		if a.User.ID != "id-shared" {
 			t.Errorf("answer = %+v, want the shared user", a.User)
 		}
+		if a.Shared {
+			shared++
+		}
 	}
 	if n := fp.last().total(); n != 1 {
 		t.Errorf("upstream called %d times for 5 concurrent lookups of one key, want 1", n)
+	}
+	if shared != 4 {
+		t.Errorf("%d answers marked shared, want 4 (all but the caller that sent)", shared)
+	}
+	if got := testutil.ToFloat64(collapsedLookups.WithLabelValues("fake")) - collapsedBefore; got != 4 {
+		t.Errorf("orgsync_lookups_collapsed_total grew by %v for one request serving 5 callers, want 4", got)
 	}
 }
 
@@ -156,8 +171,8 @@ func TestConnDeferredCallersAreSpreadAtTheRateAndKeepTheirTurn(t *testing.T) {
 		}
 	}
 	// Coming back at its time, a caller is served without queueing again.
-	clk.advance(500 * time.Millisecond)
 	for i := range 5 {
+		clk.advance(100 * time.Millisecond)
 		if _, err := lookup(ctx, conn, fmt.Sprint("user-", i)); err != nil {
 			t.Errorf("caller %d back at its time: %v", i, err)
 		}

@@ -264,9 +264,20 @@ func TestPoolForget(t *testing.T) {
 	if _, ok := p.lookup("uid"); ok {
 		t.Fatalf("Lookup still finds the connection after Forget")
 	}
-	c2 := mustGet(t, p, "uid", baseSettings())
+	// A reconcile that still sees the deleted provider in a lagging cache must not build it again.
+	if c, err := p.Get("uid", baseSettings()); !errors.Is(err, ErrForgotten) || c != nil {
+		t.Fatalf("Get after Forget = %v, %v; want ErrForgotten", c, err)
+	}
+	if _, ok := p.lookup("uid"); ok || fp.newClientCalls() != 1 {
+		t.Fatalf("Get after Forget built a connection again (client builds: %d)", fp.newClientCalls())
+	}
+	// The provider created again under the same name has another UID and a fresh connection.
+	c2 := mustGet(t, p, "uid-2", baseSettings())
+	if got, ok := p.lookup("uid-2"); !ok || got != c2 {
+		t.Errorf("Lookup(uid-2) = %v, %v; want the new connection", got, ok)
+	}
 	if c2 == c1 || fp.newClientCalls() != 2 {
-		t.Errorf("Get after Forget reused the old connection (new client builds: %d)", fp.newClientCalls())
+		t.Errorf("the recreated provider reused the old connection (new client builds: %d)", fp.newClientCalls())
 	}
 	if !c2.PausedUntil().IsZero() {
 		t.Errorf("a recreated provider object inherited the old pause until %v", c2.PausedUntil())
@@ -398,8 +409,8 @@ func TestConnTokenBucketWaitsBrieflyWithinMaxWait(t *testing.T) {
 	}
 
 	// A cancelled caller stops waiting for its token (a wait short enough to happen in place).
-	s.RequestsPerSecond = 25
-	conn = mustGet(t, p, "uid", s)
+	s.RequestsPerSecond = 40
+	conn = mustGet(t, p, "uid-cancel", s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, _ = lookup(ctx, conn, "x") // may use the token refilled meanwhile
@@ -430,8 +441,8 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	if c := mustGet(t, p, "uid", fast); c != conn {
 		t.Fatalf("rate change replaced the connection")
 	}
-	if conn.limiter.Limit() != 1000 || conn.limiter.Burst() != 10 {
-		t.Errorf("limiter = %v rps burst %d, want 1000 burst 10", conn.limiter.Limit(), conn.limiter.Burst())
+	if interval, burst := conn.turns.rate(); interval != time.Millisecond || burst != 10 {
+		t.Errorf("bucket = one token per %s, burst %d; want 1ms (1000 rps), burst 10", interval, burst)
 	}
 	time.Sleep(15 * time.Millisecond) // refill a few tokens at the new rate
 	for i := range 5 {
@@ -442,8 +453,8 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 
 	// Lowering it again throttles again.
 	mustGet(t, p, "uid", slow)
-	if conn.limiter.Limit() != 1 || conn.limiter.Burst() != 1 {
-		t.Errorf("limiter = %v rps burst %d, want 1 burst 1", conn.limiter.Limit(), conn.limiter.Burst())
+	if interval, burst := conn.turns.rate(); interval != time.Second || burst != 1 {
+		t.Errorf("bucket = one token per %s, burst %d; want 1s, burst 1", interval, burst)
 	}
 	_, _ = lookup(ctx, conn, "last-token")
 	if _, err := lookup(ctx, conn, "c"); !errors.As(err, &throttled) {

@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -88,6 +87,11 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		Provider: name, BaseURL: baseURL, CABundle: prov.config.CABundle, Timeout: timeoutOf(prov.config),
 		Token: token, RequestsPerSecond: rps, Burst: burst,
 	})
+	if errors.Is(err, connection.ErrForgotten) {
+		// The cache still shows a provider that was deleted; it catches up within a second.
+		att.deferred = time.Second
+		return att, nil
+	}
 	if err != nil {
 		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid, "%s: build client: %v", prov.displayName(), err)
 		return att, nil
@@ -104,9 +108,6 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 	var deferred *connection.DeferredError
 	if errors.As(err, &deferred) {
 		att.deferred = deferred.Delay
-		if deferred.Cause == connection.CauseConcurrency {
-			att.deferred = wait.Jitter(deferred.Delay, 1)
-		}
 		return att, nil
 	}
 	if answer.Shared {

@@ -28,6 +28,8 @@ type Config struct {
 	// addresses (for a simulator or an in-cluster upstream). Link-local and cloud metadata
 	// addresses are refused regardless.
 	AllowPrivateAddresses bool
+	// Options are provider-specific settings (nil for providers without any).
+	Options any
 }
 
 // Provider is one upstream API: it checks keys and builds clients.
