@@ -28,6 +28,9 @@ type Config struct {
 	// addresses (for a simulator or an in-cluster upstream). Link-local and cloud metadata
 	// addresses are refused regardless.
 	AllowPrivateAddresses bool
+	// Options holds provider-specific settings, of a type the provider documents: nil for mixpeek
+	// and flashback, scim.Options (or a pointer to one) for scim.
+	Options any
 }
 
 // Provider is one upstream API: it checks keys and builds clients.
