@@ -177,6 +177,7 @@ func TestIDLookupRequestsOneEscapedPathSegment(t *testing.T) {
 	var got *http.Request
 	_, c := newUpstream(t, Options{KeyAttribute: KeyID}, func(w http.ResponseWriter, r *http.Request) {
 		got = r.Clone(context.Background())
+		w.Header().Set("Content-Type", "application/scim+json") // SCIM's own media type is read like JSON
 		fmt.Fprint(w, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"a/b+c d","userName":"bob"}`)
 	})
 	user, err := c.GetUser(context.Background(), "a/b+c d")

@@ -84,7 +84,8 @@ func displayName(attrs object) string {
 	formatted, _ := name.str("formatted")
 	display, _ := attrs.str("displayName")
 	userName, _ := attrs.str("userName")
-	for _, candidate := range []string{display, formatted, strings.TrimSpace(strings.TrimSpace(given) + " " + strings.TrimSpace(family)), userName} {
+	joined := strings.TrimSpace(strings.TrimSpace(given) + " " + strings.TrimSpace(family))
+	for _, candidate := range []string{display, formatted, joined, userName} {
 		if strings.TrimSpace(candidate) != "" {
 			return candidate
 		}
