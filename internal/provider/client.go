@@ -28,7 +28,8 @@ type Config struct {
 	// addresses (for a simulator or an in-cluster upstream). Link-local and cloud metadata
 	// addresses are refused regardless.
 	AllowPrivateAddresses bool
-	// Options are provider-specific settings (nil for providers without any).
+	// Options holds provider-specific settings, of a type the provider documents: nil for mixpeek
+	// and flashback, scim.Options (or a pointer to one) for scim.
 	Options any
 }
 

@@ -23,6 +23,13 @@ const (
 	KindTransient ErrorKind = "Transient"
 	// KindInvalidKey means the key cannot name a user of this provider; no request was sent.
 	KindInvalidKey ErrorKind = "InvalidKey"
+	// KindAmbiguousKey means more than one upstream user matches the key, so none can be mirrored
+	// as the key's user. Retrying cannot help until the key or the upstream's users change.
+	KindAmbiguousKey ErrorKind = "AmbiguousKey"
+	// KindInvalidConfig means the upstream said that the provider's configuration cannot work (a
+	// SCIM server that cannot filter users by the configured key attribute). Retrying cannot help
+	// until the provider's configuration changes.
+	KindInvalidConfig ErrorKind = "InvalidConfig"
 )
 
 // Error is the only error type a Client returns. Its text names the provider, the operation, the HTTP

@@ -29,6 +29,17 @@ type Target struct {
 	Key       string
 	ValidBody string
 	WantID    string
+	// WrapUser puts one user object into the shape of a 200 answer, for an upstream whose lookup
+	// answers a list (a SCIM filter answers a ListResponse); nil means the user is the answer.
+	WrapUser func(user string) string
+}
+
+// answer is the 200 body carrying user in tg's answer shape.
+func (tg Target) answer(user string) string {
+	if tg.WrapUser == nil {
+		return user
+	}
+	return tg.WrapUser(user)
 }
 
 // hostileRow is one row of the README's "Hostile upstream answers" table: what the upstream does,
@@ -89,7 +100,7 @@ func hostileRows() []hostileRow {
 		{name: "JSON null", start: serve(200, "application/json", "null"),
 			wantKind: provider.KindTransient, wantText: notAnObject},
 		{name: "identity fields of the wrong type",
-			start:    serve(200, "application/json", `{"user_id":{"a":1},"id":{"a":1},"email":{"a":1}}`),
+			start:    serveUser(`{"user_id":{"a":1},"id":{"a":1},"email":{"a":1}}`),
 			wantKind: provider.KindTransient, wantText: "decode response: json: cannot unmarshal object"},
 		{name: "second object after the first", start: serveValid(func(v string) string { return v + `{"id":"evil"}` }),
 			wantKind: provider.KindTransient, wantText: "decode response: invalid character"},
@@ -166,6 +177,13 @@ func serve(status int, contentType, body string) func(*testing.T, Target) provid
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, body)
 		})
+	}
+}
+
+// serveUser answers 200 with user in the target's answer shape.
+func serveUser(user string) func(*testing.T, Target) provider.Config {
+	return func(t *testing.T, tg Target) provider.Config {
+		return serve(200, "application/json", tg.answer(user))(t, tg)
 	}
 }
 

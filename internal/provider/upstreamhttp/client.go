@@ -12,6 +12,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/orgsync/orgsync/internal/provider"
@@ -26,6 +28,8 @@ const (
 	DefaultTimeout = 10 * time.Second
 	// DefaultUserAgent is sent when provider.Config.UserAgent is empty.
 	DefaultUserAgent = "orgsync"
+	// DefaultAccept is sent when Options.Accept is empty.
+	DefaultAccept = "application/json"
 )
 
 // Options adapts the shared plumbing to one upstream.
@@ -35,18 +39,29 @@ type Options struct {
 	ErrorMessage func(body []byte) string
 	// Now is the clock used to turn an HTTP-date Retry-After into a duration; nil means time.Now.
 	Now func() time.Time
+	// Accept is the Accept header of every request; "" means DefaultAccept. SCIM servers, for one,
+	// are asked for "application/scim+json, application/json".
+	Accept string
+	// ClassifyStatus lets a provider give a non-200 answer another kind than its HTTP status alone
+	// would (SCIM's 400 invalidFilter says the configuration cannot work, not that a retry may
+	// help). It sees the status and the body; when it returns ok, kind replaces the kind the status
+	// decided and a non-empty message replaces the upstream's message. The message is sanitized,
+	// redacted and truncated like any upstream text. Nil, or ok false, keeps the status's kind.
+	ClassifyStatus func(status int, body []byte) (kind provider.ErrorKind, message string, ok bool)
 }
 
 // Client sends authenticated GET requests to one upstream organization. It is safe for concurrent
 // use and reuses connections across requests.
 type Client struct {
-	provider     string
-	base         *url.URL
-	token        string
-	userAgent    string
-	httpClient   *http.Client
-	errorMessage func(body []byte) string
-	now          func() time.Time
+	provider       string
+	base           *url.URL
+	token          string
+	userAgent      string
+	accept         string
+	httpClient     *http.Client
+	errorMessage   func(body []byte) string
+	classifyStatus func(status int, body []byte) (provider.ErrorKind, string, bool)
+	now            func() time.Time
 }
 
 // New checks cfg and builds a client whose errors name providerName. It fails only on unusable
@@ -68,14 +83,20 @@ func New(providerName string, cfg provider.Config, opts Options) (*Client, error
 	if now == nil {
 		now = time.Now
 	}
+	accept := opts.Accept
+	if accept == "" {
+		accept = DefaultAccept
+	}
 	return &Client{
-		provider:     providerName,
-		base:         base,
-		token:        cfg.Token,
-		userAgent:    userAgent,
-		httpClient:   httpClient,
-		errorMessage: opts.ErrorMessage,
-		now:          now,
+		provider:       providerName,
+		base:           base,
+		token:          cfg.Token,
+		userAgent:      userAgent,
+		accept:         accept,
+		httpClient:     httpClient,
+		errorMessage:   opts.ErrorMessage,
+		classifyStatus: opts.ClassifyStatus,
+		now:            now,
 	}, nil
 }
 
@@ -91,16 +112,26 @@ type Validator interface {
 // exactly one path segment, so a key may contain anything. Every failure is a *provider.Error; an
 // undecodable or invalid 200 body is KindTransient with the message "decode response".
 func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error {
+	return c.GetJSONWithQuery(ctx, out, nil, segments...)
+}
+
+// GetJSONWithQuery is GetJSON with a URL query. Every name and value is percent-encoded except RFC
+// 3986 unreserved characters, so a "+" travels as %2B and a space as %20 (url.Values.Encode writes
+// "+" for a space, which some servers read literally, and a server reading "+" as a space would turn
+// alice+ops@example.com into another address). Names are sent in sorted order, values in the order
+// given. An empty or nil query sends no "?".
+func (c *Client) GetJSONWithQuery(ctx context.Context, out any, query url.Values, segments ...string) error {
 	endpoint, err := joinPath(c.base, segments)
 	if err != nil {
 		return &provider.Error{Provider: c.provider, Kind: provider.KindInvalidKey, Message: err.Error()}
 	}
+	endpoint.RawQuery = EncodeQuery(query)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint.String(), nil)
 	if err != nil {
 		return c.transient(0, "build request", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", c.accept)
 	req.Header.Set("User-Agent", c.userAgent)
 
 	resp, err := c.httpClient.Do(req)
@@ -122,6 +153,31 @@ func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error
 		return c.transient(resp.StatusCode, "decode response", err)
 	}
 	return nil
+}
+
+// EncodeQuery renders query as GetJSONWithQuery sends it: names sorted, each name and value
+// percent-encoded except RFC 3986 unreserved characters.
+func EncodeQuery(query url.Values) string {
+	if len(query) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(query))
+	for name := range query {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, name := range names {
+		for _, value := range query[name] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(escapeQueryComponent(name))
+			b.WriteByte('=')
+			b.WriteString(escapeQueryComponent(value))
+		}
+	}
+	return b.String()
 }
 
 // errBodyTooLarge is returned by readCapped instead of a truncated body, which could otherwise parse
@@ -182,6 +238,14 @@ func (c *Client) statusError(resp *http.Response, body []byte) *provider.Error {
 		if wait := ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()); wait > 0 {
 			perr.Kind = provider.KindRateLimited
 			perr.RetryAfter = wait
+		}
+	}
+	if c.classifyStatus != nil {
+		if kind, message, ok := c.classifyStatus(resp.StatusCode, body); ok {
+			perr.Kind = kind
+			if message != "" {
+				perr.Message = sanitizeMessage(message, c.token)
+			}
 		}
 	}
 	return perr

@@ -72,3 +72,21 @@ func FuzzJoinPath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEncodeQuery: any name and value, encoded, decode back to exactly themselves, and the encoded
+// form never holds a "+" or a space that a server could read either way.
+func FuzzEncodeQuery(f *testing.F) {
+	for _, seed := range []string{"userName eq \"erin+ops@example.com\"", "a b", "&=#%", "é", "\x00", "\xff", ""} {
+		f.Add("filter", seed)
+	}
+	f.Fuzz(func(t *testing.T, name, value string) {
+		encoded := EncodeQuery(url.Values{name: {value}})
+		if strings.ContainsAny(encoded, "+ ") {
+			t.Errorf("EncodeQuery(%q=%q) = %q holds a + or a space", name, value, encoded)
+		}
+		decoded, err := url.ParseQuery(encoded)
+		if err != nil || len(decoded) != 1 || len(decoded[name]) != 1 || decoded[name][0] != value {
+			t.Errorf("EncodeQuery(%q=%q) = %q decodes to %v (%v)", name, value, encoded, decoded, err)
+		}
+	})
+}

@@ -60,12 +60,22 @@ func escapePathSegment(segment string) string {
 	if strings.Trim(segment, ".") == "" {
 		return strings.Repeat("%2E", len(segment))
 	}
+	return percentEncode(segment, func(c byte) bool { return isUnreserved(c) || c == '@' })
+}
+
+// escapeQueryComponent percent-encodes every byte of a query name or value except RFC 3986
+// unreserved characters: "+", "&", "=", "#", a space and every non-ASCII byte are encoded, so the
+// server decodes exactly the string that was meant, whether it reads "+" as a space or not.
+func escapeQueryComponent(component string) string { return percentEncode(component, isUnreserved) }
+
+// percentEncode writes every byte of s that keep refuses as %XX (upper-case hex).
+func percentEncode(s string, keep func(c byte) bool) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
-	b.Grow(len(segment) * 3)
-	for i := 0; i < len(segment); i++ {
-		c := segment[i]
-		if isUnreserved(c) || c == '@' {
+	b.Grow(len(s) * 3)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if keep(c) {
 			b.WriteByte(c)
 			continue
 		}
