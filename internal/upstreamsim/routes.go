@@ -36,13 +36,33 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countRequest(api.name, key)
-
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writeErrorBody(w, api, http.StatusMethodNotAllowed, "")
+	if !allowOnlyGET(w, r, api) || !s.admit(w, r, api) {
 		return
 	}
 
+	body, found := api.lookupUser(s, key)
+	if !found {
+		writeErrorBody(w, api, http.StatusNotFound, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, body, "")
+}
+
+// allowOnlyGET answers 405 to any other method and reports whether the request may go on.
+func allowOnlyGET(w http.ResponseWriter, r *http.Request, api *providerAPI) bool {
+	if r.Method == http.MethodGet {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodGet)
+	writeErrorBody(w, api, http.StatusMethodNotAllowed, "")
+	return false
+}
+
+// admit applies everything that can answer a routed request before the API itself looks at it:
+// latency and blackhole, queued faults, the fault rate, the per-token rate limit and then the
+// token. It reports whether the request may go on; when it returns false, the request has been
+// answered or dropped.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, api *providerAPI) bool {
 	if !s.applyLatencyAndBlackhole(r, api.name) {
 		// Aborting drops the connection: the client sees no answer, as with a stalled upstream.
 		panic(http.ErrAbortHandler)
@@ -58,18 +78,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if fault.Status != 0 {
 			writeFault(w, api, fault)
-			return
+			return false
 		}
 	}
 
 	if status, faulted := s.randomFault(api.name); faulted {
 		writeErrorBody(w, api, status, "")
-		return
+		return false
 	}
 	if retryAfter, limited := s.limitToken(bearerToken(r)); limited {
 		w.Header().Set("Retry-After", retryAfter)
 		writeErrorBody(w, api, http.StatusTooManyRequests, "")
-		return
+		return false
 	}
 
 	access, known := s.lookupToken(bearerToken(r))
@@ -77,18 +97,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case !known:
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 		writeErrorBody(w, api, http.StatusUnauthorized, "")
-		return
+		return false
 	case access == accessForbidden:
 		writeErrorBody(w, api, http.StatusForbidden, "")
-		return
+		return false
 	}
-
-	body, found := api.lookupUser(s, key)
-	if !found {
-		writeErrorBody(w, api, http.StatusNotFound, "")
-		return
-	}
-	writeJSON(w, http.StatusOK, body, "")
+	return true
 }
 
 // route finds the API and the unescaped key for a request URL. A route is the API's prefix
