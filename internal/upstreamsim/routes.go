@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// providerAPI is what differs between the two upstream APIs; everything else about a request
+// providerAPI is what differs between the upstream APIs; everything else about a request
 // (routing, counting, faults, auth) is shared and lives in this file.
 type providerAPI struct {
 	name string
@@ -15,7 +15,10 @@ type providerAPI struct {
 	pathPrefix string
 	// errorBody renders the provider's error body for an HTTP status.
 	errorBody func(status int) any
-	// lookupUser renders the success body for key, or reports that no such user exists.
+	// contentType is the media type of the error body; empty means application/json.
+	contentType string
+	// lookupUser renders the success body for key, or reports that no such user exists. The SCIM
+	// API has none: the library answers its routes.
 	lookupUser func(s *Server, key string) (any, bool)
 }
 
@@ -23,12 +26,19 @@ var providerAPIs = []*providerAPI{&mixpeekAPI, &flashbackAPI}
 
 // Handler returns the simulator's routing. It can be mounted on any server, httptest included.
 //
+// The SCIM service below SCIMBasePath is routed here too, and then by its library, which is handed
+// the escaped path.
+//
 // It deliberately does not use http.ServeMux: the mux cleans paths and redirects, so a key such as
 // "%2E%2E" or "a%2Fb" would be rewritten or split before it reached us. The escaped path is matched
 // by hand and the key segment is unescaped exactly once.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if escapedRest, isSCIM := cutSCIMBase(r.URL.EscapedPath()); isSCIM {
+		s.serveSCIM(w, r, escapedRest)
+		return
+	}
 	api, key, ok := route(r.URL)
 	if !ok {
 		// Not a route of either API; the body means nothing on purpose, like a proxy's 404.
@@ -133,8 +143,12 @@ func bearerToken(r *http.Request) string {
 	return token
 }
 
-// writeErrorBody answers status with the provider's own error body.
+// writeErrorBody answers status with the provider's own error body; contentType overrides the
+// provider's media type.
 func writeErrorBody(w http.ResponseWriter, api *providerAPI, status int, contentType string) {
+	if contentType == "" {
+		contentType = api.contentType
+	}
 	writeJSON(w, status, api.errorBody(status), contentType)
 }
 
