@@ -1,6 +1,9 @@
 package upstreamsim
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // DemoToken is the bearer token SeedDemo registers. It is a well-known test value, not a secret.
 const DemoToken = "sk_test_orgsync_demo"
@@ -8,11 +11,14 @@ const DemoToken = "sk_test_orgsync_demo"
 // DemoUser names one user SeedDemo creates, with what the operator should report for it according
 // to the API contract, so the demo can create an OrgUser per entry and check the outcome.
 type DemoUser struct {
-	Provider string // ProviderMixpeek or ProviderFlashback
-	Key      string // the OrgUser's spec.key: an email for Mixpeek, an id for Flashback
-	Name     string // a suggested OrgUser metadata.name
-	Role     string // the expected normalized status.role
-	State    string // the expected normalized status.state
+	Provider string // ProviderMixpeek, ProviderFlashback or ProviderSCIM
+	// Key is the OrgUser's spec.key: an email for Mixpeek, an id for Flashback, a userName for SCIM
+	// (keyAttribute userName, the default).
+	Key  string
+	Name string // a suggested OrgUser metadata.name
+	// Role is the expected normalized status.role; for SCIM with the roles map of DemoSCIMRoles.
+	Role  string
+	State string // the expected normalized status.state
 }
 
 // demoMixpeekUser and demoFlashbackUser pair a seeded user with its DemoUser description, so the
@@ -110,18 +116,37 @@ func SeedDemo(s *Server) (token string) {
 	for _, demo := range demoFlashbackUsers() {
 		s.PutFlashbackUser(demo.user)
 	}
+	for _, demo := range demoSCIMUsers() {
+		s.PutSCIMUser(demo.user)
+	}
 	return DemoToken
 }
 
-// DemoUsers lists the users SeedDemo creates, Mixpeek first, in a fixed order.
+// DemoUsers lists the users SeedDemo creates, Mixpeek first, then Flashback, then SCIM, in a fixed
+// order.
 func DemoUsers() []DemoUser {
-	mixpeekUsers, flashbackUsers := demoMixpeekUsers(), demoFlashbackUsers()
-	users := make([]DemoUser, 0, len(mixpeekUsers)+len(flashbackUsers))
+	mixpeekUsers, flashbackUsers, scimUsers := demoMixpeekUsers(), demoFlashbackUsers(), demoSCIMUsers()
+	users := make([]DemoUser, 0, len(mixpeekUsers)+len(flashbackUsers)+len(scimUsers))
 	for _, demo := range mixpeekUsers {
 		users = append(users, DemoUser{ProviderMixpeek, demo.user.Email, demo.name, demo.role, demo.state})
 	}
 	for _, demo := range flashbackUsers {
 		users = append(users, DemoUser{ProviderFlashback, demo.user.ID, demo.name, demo.role, demo.state})
+	}
+	for _, demo := range scimUsers {
+		users = append(users, DemoUser{ProviderSCIM, demo.user.UserName, demo.name, demo.role, demo.state})
+	}
+	return users
+}
+
+// DemoUsersOf lists the users of DemoUsers whose provider is one of providers, in the same order,
+// for a consumer that serves only some providers.
+func DemoUsersOf(providers ...string) []DemoUser {
+	var users []DemoUser
+	for _, user := range DemoUsers() {
+		if slices.Contains(providers, user.Provider) {
+			users = append(users, user)
+		}
 	}
 	return users
 }

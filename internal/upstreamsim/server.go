@@ -49,7 +49,7 @@ type Server struct {
 	tokens         map[string]tokenAccess
 	mixpeekUsers   map[string]MixpeekUser   // by email
 	flashbackUsers map[string]FlashbackUser // by id
-	scim           scimDirectory
+	scim           scimDirectory            // users by id, indexed by userName and externalId
 	faults         map[string][]*Fault      // by provider, applied in injection order
 	requests       map[requestKey]int
 	totalRequests  int
