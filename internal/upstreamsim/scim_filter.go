@@ -92,3 +92,29 @@ func scimRequestKey(rawFilter string) string {
 	}
 	return query.value
 }
+
+// normalizeUnicodeEscapes upper-cases the hex digits of every \uXXXX escape in a filter. The
+// library's filter parser accepts only upper-case ones, while JSON allows either and Go's
+// encoding/json writes lower case ("<" becomes \u003c), so a key written correctly would
+// otherwise be refused as an invalid filter. An escaped backslash is skipped whole, so `\\u00e9`
+// (a backslash, then the text "u00e9") is left as it is.
+func normalizeUnicodeEscapes(filter string) string {
+	if !strings.Contains(filter, `\u`) {
+		return filter
+	}
+	normalized := []byte(filter)
+	for i := 0; i < len(normalized)-1; i++ {
+		if normalized[i] != '\\' {
+			continue
+		}
+		if normalized[i+1] == 'u' && i+5 < len(normalized) {
+			for j := i + 2; j < i+6; j++ {
+				if 'a' <= normalized[j] && normalized[j] <= 'f' {
+					normalized[j] -= 'a' - 'A'
+				}
+			}
+		}
+		i++ // skip the escaped character, which may itself be a backslash
+	}
+	return string(normalized)
+}

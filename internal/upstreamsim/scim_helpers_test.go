@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -135,3 +136,8 @@ func scimRoleValues(user map[string]any) []string {
 	}
 	return values
 }
+
+// scimFilterPathForRequest is scimRawFilterPath, for httptest requests that need no *testing.T.
+func scimFilterPathForRequest(filter string) string { return scimRawFilterPath(filter) }
+
+func containsBytes(body []byte, want string) bool { return strings.Contains(string(body), want) }

@@ -55,7 +55,11 @@ func cutSCIMBase(escapedPath string) (escapedRest string, ok bool) {
 // blackhole, faults, the token rate limit and auth. It must: the library turns any error status
 // its handler returns that SCIM does not define for the method, 429 among them, into a 500.
 func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, escapedRest string) {
-	key, routable := scimRequestTarget(r, escapedRest)
+	query := r.URL.Query()
+	if filter := query.Get("filter"); filter != "" {
+		query.Set("filter", normalizeUnicodeEscapes(filter))
+	}
+	key, routable := scimRequestTarget(escapedRest, query.Get("filter"))
 	s.countRequest(ProviderSCIM, key)
 	if !allowOnlyGET(w, r, &scimAPI) || !s.admit(w, r, &scimAPI) {
 		return
@@ -80,6 +84,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, escapedRest s
 	inner := r.WithContext(r.Context())
 	innerURL := *r.URL
 	innerURL.Path, innerURL.RawPath = escapedRest, ""
+	innerURL.RawQuery = query.Encode()
 	inner.URL = &innerURL
 	library.ServeHTTP(w, inner)
 }
@@ -88,9 +93,9 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, escapedRest s
 // /Users/{id}, the value of a key filter on /Users, or "". routable is false for a path below
 // /Users/ with more than one segment, which names no resource (the library would read "a/b" as
 // one id).
-func scimRequestTarget(r *http.Request, escapedRest string) (key string, routable bool) {
+func scimRequestTarget(escapedRest, filter string) (key string, routable bool) {
 	if escapedRest == scimUsersPath {
-		return scimRequestKey(r.URL.Query().Get("filter")), true
+		return scimRequestKey(filter), true
 	}
 	escapedID, isUser := strings.CutPrefix(escapedRest, scimUsersPath+"/")
 	if !isUser {
