@@ -94,16 +94,16 @@ func TestSCIMUnsupportedFiltersAnswerInvalidFilter(t *testing.T) {
 	s.PutSCIMUser(SCIMUser{ID: "id-1", UserName: "alice@example.com", DisplayName: "Alice"})
 
 	for _, filter := range []string{
-		`nosuchattribute eq "x"`,                       // the library's schema check
-		`userName eq`,                                  // the library's parser
-		`displayName eq "Alice"`,                       // valid SCIM, not one the simulator implements
-		`userName co "alice"`,                          // another operator
-		`userName eq "a" or userName eq "b"`,           // more than one comparison
-		`emails[type eq "work"]`,                       // a value path
-		`emails.value eq "alice@example.com"`,          // a sub-attribute (see the library gap test)
-		`active eq "true"`,                             // active compared with a string
-		`userName eq "bad \x escape"`,                  // not a JSON string escape
-		`urn:example:other:User:userName eq "alice"`,   // another schema
+		`nosuchattribute eq "x"`,                     // the library's schema check
+		`userName eq`,                                // the library's parser
+		`displayName eq "Alice"`,                     // valid SCIM, not one the simulator implements
+		`userName co "alice"`,                        // another operator
+		`userName eq "a" or userName eq "b"`,         // more than one comparison
+		`emails[type eq "work"]`,                     // a value path
+		`emails.value eq "alice@example.com"`,        // a sub-attribute (see the library gap test)
+		`active eq "true"`,                           // active compared with a string
+		`userName eq "bad \x escape"`,                // not a JSON string escape
+		`urn:example:other:User:userName eq "alice"`, // another schema
 		`userName eq "alice@example.com" and active eq true`,
 	} {
 		t.Run(filter, func(t *testing.T) {
