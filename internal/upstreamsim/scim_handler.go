@@ -15,6 +15,9 @@ import (
 // and its /ServiceProviderConfig. Only the store behind it (scimUserHandler) is ours, so the
 // project's SCIM client is tested against a server that nobody here wrote.
 
+// scimValueAttribute is the sub-attribute that holds each value of a multi-valued attribute.
+const scimValueAttribute = "value"
+
 // scimEnterpriseUserURN is the enterprise extension; its attributes sit under this key.
 const scimEnterpriseUserURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
@@ -186,14 +189,14 @@ func (u SCIMUser) toResource(quirks SCIMQuirks) scim.Resource {
 	if len(u.Roles) > 0 {
 		roles := make([]any, 0, len(u.Roles))
 		for _, role := range u.Roles {
-			roles = append(roles, map[string]any{"value": role})
+			roles = append(roles, map[string]any{scimValueAttribute: role})
 		}
 		attributes["roles"] = roles
 	}
 	if len(u.Groups) > 0 {
 		groups := make([]any, 0, len(u.Groups))
 		for _, group := range u.Groups {
-			value := map[string]any{"value": group.Value}
+			value := map[string]any{scimValueAttribute: group.Value}
 			setIfNotEmpty(value, "display", group.Display)
 			groups = append(groups, value)
 		}
@@ -215,7 +218,7 @@ func (u SCIMUser) toResource(quirks SCIMQuirks) scim.Resource {
 func emailValues(emails []SCIMEmail) []any {
 	values := make([]any, 0, len(emails))
 	for _, email := range emails {
-		value := map[string]any{"value": email.Value}
+		value := map[string]any{scimValueAttribute: email.Value}
 		setIfNotEmpty(value, "type", email.Type)
 		if email.Primary {
 			value["primary"] = true

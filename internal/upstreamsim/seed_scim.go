@@ -19,10 +19,10 @@ type DemoRoleMapping struct {
 // name, and every SCIM demo user would read Unknown.
 func DemoSCIMRoles() []DemoRoleMapping {
 	return []DemoRoleMapping{
-		{Value: "enterprise_owner", Role: "Owner"},
-		{Value: "billing_manager", Role: "Billing"},
-		{Value: "user", Role: "Member"},
-		{Value: "guest_collaborator", Role: "Viewer"},
+		{Value: "enterprise_owner", Role: roleOwner},
+		{Value: "billing_manager", Role: roleBilling},
+		{Value: "user", Role: roleMember},
+		{Value: "guest_collaborator", Role: roleViewer},
 	}
 }
 
@@ -55,12 +55,13 @@ func demoSCIMUsers() []demoSCIMUser {
 	guest := scimUser(4, "gus@example.com", "Gus", "Guest", "guest_collaborator", true, "2025-04-01T10:30:00Z")
 	guest.UserType = "Guest"
 	return []demoSCIMUser{
-		{"scim-mona", "Owner", "Active", mona},
-		{"scim-hubot", "Billing", "Active", scimUser(2, "hubot@example.com", "Hubot", "Robot", "billing_manager", true, "2025-01-10T12:00:00Z")},
-		{"scim-lin", "Member", "Active", scimUser(3, "lin@example.com", "Lin", "Chen", "user", true, "2025-02-14T08:45:00Z")},
-		{"scim-gus", "Viewer", "Active", guest},
-		{"scim-sam", "Member", "Suspended", scimUser(5, "sam@example.com", "Sam", "Stone", "user", false, "2024-12-01T16:20:00Z")},
-		{"scim-nico-ops", "Unknown", "Active",
+		{"scim-mona", roleOwner, stateActive, mona},
+		{"scim-hubot", roleBilling, stateActive,
+			scimUser(2, "hubot@example.com", "Hubot", "Robot", "billing_manager", true, "2025-01-10T12:00:00Z")},
+		{"scim-lin", roleMember, stateActive, scimUser(3, "lin@example.com", "Lin", "Chen", "user", true, "2025-02-14T08:45:00Z")},
+		{"scim-gus", roleViewer, stateActive, guest},
+		{"scim-sam", roleMember, stateSuspended, scimUser(5, "sam@example.com", "Sam", "Stone", "user", false, "2024-12-01T16:20:00Z")},
+		{"scim-nico-ops", roleUnknown, stateActive,
 			scimUser(6, "Nico.Ops+scim@Example.com", "Nico", "Ops", "security_manager", true, "2025-03-03T07:00:00Z")},
 	}
 }
