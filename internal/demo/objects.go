@@ -22,7 +22,8 @@ const (
 // createObjects applies what a user would: a namespace, the token Secret, one OrgProvider per
 // provider trusting the simulator's CA, and one OrgUser per simulated user plus one that does not exist.
 func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server, token string) ([]string, error) {
-	objs := make([]client.Object, 0, 8+len(upstreamsim.DemoUsers()))
+	demoUsers := servedDemoUsers()
+	objs := make([]client.Object, 0, 8+len(demoUsers))
 	objs = append(objs,
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: secretName},
@@ -32,7 +33,6 @@ func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server
 		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "flashback"},
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderFlashback)}},
 	)
-	demoUsers := upstreamsim.DemoUsers()
 	names := make([]string, 0, len(demoUsers)+1)
 	for _, u := range demoUsers {
 		objs = append(objs, orgUser(u.Name, u.Provider, u.Key))
@@ -47,6 +47,12 @@ func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server
 		}
 	}
 	return names, nil
+}
+
+// servedDemoUsers are the simulator's demo users of the providers the demo's manager registers; the
+// simulator's SCIM users wait for the scim provider.
+func servedDemoUsers() []upstreamsim.DemoUser {
+	return upstreamsim.DemoUsersOf(upstreamsim.ProviderMixpeek, upstreamsim.ProviderFlashback)
 }
 
 func providerConfig(sim *upstreamsim.Server, providerName string) identityv1alpha1.ProviderConfig {

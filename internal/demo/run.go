@@ -104,7 +104,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	step(out, "Creating namespace %s: a token Secret, an OrgProvider per provider and %d OrgUsers",
-		namespace, len(upstreamsim.DemoUsers())+1)
+		namespace, len(servedDemoUsers())+1)
 	names, err := createObjects(ctx, c, sim, token)
 	if err != nil {
 		return err

@@ -14,8 +14,16 @@ func BulkMixpeekKey(i int) string { return fmt.Sprintf("user-%d@bench.example", 
 // BulkFlashbackKey is the id of the i-th Flashback user SeedBulk creates (0-based).
 func BulkFlashbackKey(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
 
-// SeedBulk creates n active Mixpeek members (BulkMixpeekKey) and n validated Flashback users
-// (BulkFlashbackKey), for load tests. It registers no token.
+// BulkSCIMKey is the userName of the i-th SCIM user SeedBulk creates (0-based); its id is
+// BulkSCIMID(i).
+func BulkSCIMKey(i int) string { return fmt.Sprintf("user-%d@scim.bench.example", i) }
+
+// BulkSCIMID is the id of the i-th SCIM user SeedBulk creates (0-based).
+func BulkSCIMID(i int) string { return fmt.Sprintf("00000000-0000-4000-9000-%012d", i) }
+
+// SeedBulk creates n active Mixpeek members (BulkMixpeekKey), n validated Flashback users
+// (BulkFlashbackKey) and n active SCIM users with the role "user" (BulkSCIMKey), for load tests.
+// It registers no token.
 func (s *Server) SeedBulk(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -31,5 +39,11 @@ func (s *Server) SeedBulk(n int) {
 			ID: id, Email: fmt.Sprintf("user-%d@flashback.bench.example", i), Name: "Bench", LastName: fmt.Sprint(i),
 			OrgID: demoFlashbackOrgID, OrgRole: FlashbackRoleUser, Validated: true, OrgRoles: []int{FlashbackRoleUser},
 		}
+		scimUserName := BulkSCIMKey(i)
+		s.scim.put(SCIMUser{
+			ID: BulkSCIMID(i), ExternalID: fmt.Sprintf("bench-ext-%d", i), UserName: scimUserName,
+			DisplayName: fmt.Sprintf("Bench User %d", i), Emails: []SCIMEmail{{Value: scimUserName, Type: "work", Primary: true}},
+			Active: true, Roles: []string{"user"}, Created: bulkCreated, LastModified: bulkCreated,
+		})
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// providerAPI is what differs between the two upstream APIs; everything else about a request
+// providerAPI is what differs between the upstream APIs; everything else about a request
 // (routing, counting, faults, auth) is shared and lives in this file.
 type providerAPI struct {
 	name string
@@ -15,7 +15,10 @@ type providerAPI struct {
 	pathPrefix string
 	// errorBody renders the provider's error body for an HTTP status.
 	errorBody func(status int) any
-	// lookupUser renders the success body for key, or reports that no such user exists.
+	// contentType is the media type of the error body; empty means application/json.
+	contentType string
+	// lookupUser renders the success body for key, or reports that no such user exists. The SCIM
+	// API has none: the library answers its routes.
 	lookupUser func(s *Server, key string) (any, bool)
 }
 
@@ -23,12 +26,19 @@ var providerAPIs = []*providerAPI{&mixpeekAPI, &flashbackAPI}
 
 // Handler returns the simulator's routing. It can be mounted on any server, httptest included.
 //
+// The SCIM service below SCIMBasePath is routed here too, and then by its library, which is handed
+// the escaped path.
+//
 // It deliberately does not use http.ServeMux: the mux cleans paths and redirects, so a key such as
 // "%2E%2E" or "a%2Fb" would be rewritten or split before it reached us. The escaped path is matched
 // by hand and the key segment is unescaped exactly once.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if escapedRest, isSCIM := cutSCIMBase(r.URL.EscapedPath()); isSCIM {
+		s.serveSCIM(w, r, escapedRest)
+		return
+	}
 	api, key, ok := route(r.URL)
 	if !ok {
 		// Not a route of either API; the body means nothing on purpose, like a proxy's 404.
@@ -36,13 +46,33 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countRequest(api.name, key)
-
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writeErrorBody(w, api, http.StatusMethodNotAllowed, "")
+	if !allowOnlyGET(w, r, api) || !s.admit(w, r, api) {
 		return
 	}
 
+	body, found := api.lookupUser(s, key)
+	if !found {
+		writeErrorBody(w, api, http.StatusNotFound, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, body, "")
+}
+
+// allowOnlyGET answers 405 to any other method and reports whether the request may go on.
+func allowOnlyGET(w http.ResponseWriter, r *http.Request, api *providerAPI) bool {
+	if r.Method == http.MethodGet {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodGet)
+	writeErrorBody(w, api, http.StatusMethodNotAllowed, "")
+	return false
+}
+
+// admit applies everything that can answer a routed request before the API itself looks at it:
+// latency and blackhole, queued faults, the fault rate, the per-token rate limit and then the
+// token. It reports whether the request may go on; when it returns false, the request has been
+// answered or dropped.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, api *providerAPI) bool {
 	if !s.applyLatencyAndBlackhole(r, api.name) {
 		// Aborting drops the connection: the client sees no answer, as with a stalled upstream.
 		panic(http.ErrAbortHandler)
@@ -58,18 +88,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if fault.Status != 0 {
 			writeFault(w, api, fault)
-			return
+			return false
 		}
 	}
 
 	if status, faulted := s.randomFault(api.name); faulted {
 		writeErrorBody(w, api, status, "")
-		return
+		return false
 	}
 	if retryAfter, limited := s.limitToken(bearerToken(r)); limited {
 		w.Header().Set("Retry-After", retryAfter)
 		writeErrorBody(w, api, http.StatusTooManyRequests, "")
-		return
+		return false
 	}
 
 	access, known := s.lookupToken(bearerToken(r))
@@ -77,18 +107,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case !known:
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 		writeErrorBody(w, api, http.StatusUnauthorized, "")
-		return
+		return false
 	case access == accessForbidden:
 		writeErrorBody(w, api, http.StatusForbidden, "")
-		return
+		return false
 	}
-
-	body, found := api.lookupUser(s, key)
-	if !found {
-		writeErrorBody(w, api, http.StatusNotFound, "")
-		return
-	}
-	writeJSON(w, http.StatusOK, body, "")
+	return true
 }
 
 // route finds the API and the unescaped key for a request URL. A route is the API's prefix
@@ -119,8 +143,12 @@ func bearerToken(r *http.Request) string {
 	return token
 }
 
-// writeErrorBody answers status with the provider's own error body.
+// writeErrorBody answers status with the provider's own error body; contentType overrides the
+// provider's media type.
 func writeErrorBody(w http.ResponseWriter, api *providerAPI, status int, contentType string) {
+	if contentType == "" {
+		contentType = api.contentType
+	}
 	writeJSON(w, status, api.errorBody(status), contentType)
 }
 

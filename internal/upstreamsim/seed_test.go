@@ -25,11 +25,12 @@ func TestSeedDemoServesEveryListedUser(t *testing.T) {
 		}
 		names[user.Name] = true
 
-		prefix := map[string]string{ProviderMixpeek: mixpeekPath, ProviderFlashback: flashbackPath}[user.Provider]
-		got := get(t, client, s, prefix+user.Key, token)
-		wantStatus(t, got, http.StatusOK)
-		object := decodeObject(t, got.body)
-		if email, _ := object["email"].(string); !strings.HasSuffix(email, "@example.com") {
+		object := demoUserObject(t, client, s, user, token)
+		email, _ := object["email"].(string)
+		if user.Provider == ProviderSCIM {
+			email = scimPrimaryEmail(object)
+		}
+		if !strings.HasSuffix(email, "@example.com") {
 			t.Errorf("%s: email %q is not an example.com address", user.Name, email)
 		}
 	}
@@ -70,6 +71,24 @@ func TestSeedDemoCoversEveryRoleAndState(t *testing.T) {
 			if object["validated"] == false && object["deletedAt"] != nil {
 				seen["flashback deleted and unvalidated"] = true
 			}
+		case ProviderSCIM:
+			object := demoUserObject(t, client, s, user, token)
+			roles := scimRoleValues(object)
+			if len(roles) != 1 {
+				t.Errorf("%s: roles %v, want one value", user.Name, roles)
+				continue
+			}
+			role := roles[0]
+			seen["scim role "+role] = true
+			if object["active"] == false {
+				seen["scim inactive"] = true
+			}
+			if strings.ContainsAny(user.Key, "+") && strings.ToLower(user.Key) != user.Key {
+				seen["scim mixed-case key needing escaping"] = true
+			}
+			if want := demoSCIMRole(role); want != user.Role {
+				t.Errorf("%s: roles value %q maps to %q with DemoSCIMRoles, but DemoUsers expects %q", user.Name, role, want, user.Role)
+			}
 		default:
 			t.Errorf("demo user %q has provider %q", user.Name, user.Provider)
 		}
@@ -84,6 +103,8 @@ func TestSeedDemoCoversEveryRoleAndState(t *testing.T) {
 		"flashback code 255", "flashback code 254", "flashback code 2", "flashback code 1", "flashback code 0",
 		"flashback code 3", "flashback code without description 3",
 		"flashback unvalidated", "flashback deleted and unvalidated",
+		"scim role enterprise_owner", "scim role billing_manager", "scim role user", "scim role guest_collaborator",
+		"scim role security_manager", "scim inactive", "scim mixed-case key needing escaping",
 		"expected role Owner", "expected role Admin", "expected role Manager", "expected role Billing",
 		"expected role Member", "expected role Viewer", "expected role Unknown",
 		"expected state Active", "expected state Suspended", "expected state Pending", "expected state Deleted",
@@ -91,5 +112,55 @@ func TestSeedDemoCoversEveryRoleAndState(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("demo data lacks: %s", want)
 		}
+	}
+}
+
+// demoUserObject is the user object the upstream answers for a demo user: the body of a Mixpeek or
+// Flashback GET, the one resource of a SCIM userName lookup.
+func demoUserObject(t *testing.T, client *http.Client, s *Server, user DemoUser, token string) map[string]any {
+	t.Helper()
+	switch user.Provider {
+	case ProviderSCIM:
+		list := decodeSCIMList(t, get(t, client, s, scimFilterPath(t, "userName", user.Key), token))
+		if list.totalResults != 1 || len(list.resources) != 1 {
+			t.Fatalf("%s: userName lookup found %d users, want 1", user.Name, list.totalResults)
+		}
+		return list.resources[0]
+	default:
+		prefix := map[string]string{ProviderMixpeek: mixpeekPath, ProviderFlashback: flashbackPath}[user.Provider]
+		got := get(t, client, s, prefix+user.Key, token)
+		wantStatus(t, got, http.StatusOK)
+		return decodeObject(t, got.body)
+	}
+}
+
+// demoSCIMRole is the normalized role DemoSCIMRoles gives a roles value, Unknown when none.
+func demoSCIMRole(value string) string {
+	for _, mapping := range DemoSCIMRoles() {
+		if mapping.Value == value {
+			return mapping.Role
+		}
+	}
+	return "Unknown"
+}
+
+func TestDemoUsersOfKeepsOnlyTheNamedProvidersInOrder(t *testing.T) {
+	var want []DemoUser
+	for _, user := range DemoUsers() {
+		if user.Provider != ProviderSCIM {
+			want = append(want, user)
+		}
+	}
+	got := DemoUsersOf(ProviderMixpeek, ProviderFlashback)
+	if len(got) != len(want) || len(got) == 0 {
+		t.Fatalf("DemoUsersOf(mixpeek, flashback) has %d users, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("user %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if scim := DemoUsersOf(ProviderSCIM); len(scim) != len(demoSCIMUsers()) {
+		t.Errorf("DemoUsersOf(scim) has %d users, want %d", len(scim), len(demoSCIMUsers()))
 	}
 }

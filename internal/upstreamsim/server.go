@@ -1,5 +1,6 @@
-// Package upstreamsim is a simulated upstream: one HTTPS server on loopback that speaks both the
-// Mixpeek and the Flashback user APIs exactly as their reference pages document them. Unit tests,
+// Package upstreamsim is a simulated upstream: one HTTPS server on loopback that speaks the
+// Mixpeek and the Flashback user APIs exactly as their reference pages document them, and SCIM 2.0
+// /Users below SCIMBasePath through a third-party SCIM server library. Unit tests,
 // envtest tests, the demo and the benchmark all use it, so it is ordinary project code.
 //
 // It is written from the published wire format alone and deliberately imports nothing from the
@@ -20,6 +21,7 @@ import (
 const (
 	ProviderMixpeek   = "mixpeek"
 	ProviderFlashback = "flashback"
+	ProviderSCIM      = "scim"
 )
 
 // tokenAccess is what a registered bearer token may do.
@@ -47,6 +49,7 @@ type Server struct {
 	tokens         map[string]tokenAccess
 	mixpeekUsers   map[string]MixpeekUser   // by email
 	flashbackUsers map[string]FlashbackUser // by id
+	scim           scimDirectory            // users by id, indexed by userName and externalId
 	faults         map[string][]*Fault      // by provider, applied in injection order
 	requests       map[requestKey]int
 	totalRequests  int
@@ -73,6 +76,7 @@ func New() *Server {
 		tokens:         map[string]tokenAccess{},
 		mixpeekUsers:   map[string]MixpeekUser{},
 		flashbackUsers: map[string]FlashbackUser{},
+		scim:           newSCIMDirectory(),
 		faults:         map[string][]*Fault{},
 		requests:       map[requestKey]int{},
 		byProvider:     map[string]int{},
@@ -156,9 +160,10 @@ func (s *Server) setToken(token string, access tokenAccess) {
 	s.tokens[token] = access
 }
 
-// DeleteUser removes a user outright; afterwards its key answers 404. provider is ProviderMixpeek
-// (key = email) or ProviderFlashback (key = id). A Flashback soft delete is a PutFlashbackUser with
-// DeletedAt set instead.
+// DeleteUser removes a user outright; afterwards its key answers 404 (or, for SCIM, an empty
+// list). provider is ProviderMixpeek (key = email), ProviderFlashback (key = id) or ProviderSCIM
+// (every user whose id, userName ignoring case, or externalId is key). A Flashback soft delete is a
+// PutFlashbackUser with DeletedAt set instead, a SCIM suspension a PutSCIMUser with Active false.
 func (s *Server) DeleteUser(provider, key string) {
 	mustBeProvider(provider)
 	s.mu.Lock()
@@ -168,6 +173,8 @@ func (s *Server) DeleteUser(provider, key string) {
 		delete(s.mixpeekUsers, key)
 	case ProviderFlashback:
 		delete(s.flashbackUsers, key)
+	case ProviderSCIM:
+		s.deleteSCIMUsers(key)
 	}
 }
 
@@ -178,7 +185,7 @@ func (s *Server) Requests(provider, key string) int {
 	return s.requests[requestKey{provider, key}]
 }
 
-// TotalRequests is how many requests reached a route of either provider, whatever their answer.
+// TotalRequests is how many requests reached a route of any provider, whatever their answer.
 func (s *Server) TotalRequests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -233,7 +240,7 @@ func (s *Server) lookupToken(token string) (access tokenAccess, ok bool) {
 // mustBeProvider panics on a misspelt provider name: a helper that silently ignored it would let a
 // test pass without exercising what it meant to.
 func mustBeProvider(provider string) {
-	if provider != ProviderMixpeek && provider != ProviderFlashback {
-		panic("upstreamsim: unknown provider " + `"` + provider + `"` + `, want "mixpeek" or "flashback"`)
+	if provider != ProviderMixpeek && provider != ProviderFlashback && provider != ProviderSCIM {
+		panic("upstreamsim: unknown provider " + `"` + provider + `"` + `, want "mixpeek", "flashback" or "scim"`)
 	}
 }
