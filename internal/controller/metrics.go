@@ -43,6 +43,10 @@ func (c usersCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c usersCollector) Collect(ch chan<- prometheus.Metric) {
+	if _, leader := c.r.becameLeader(); !leader {
+		// A standby knows nothing fresh: its figures would read 0 s for every user.
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	users := &identityv1alpha1.OrgUserList{}
@@ -63,7 +67,7 @@ func (c usersCollector) Collect(ch chan<- prometheus.Metric) {
 			ready = string(cond.Status)
 		}
 		counts[group{u.Status.Provider, u.Status.Role, u.Status.State, ready}]++
-		last := c.r.lastSuccess(u)
+		last := c.r.lastSuccess(u, c.r.memory.get(u))
 		if last.IsZero() {
 			continue
 		}

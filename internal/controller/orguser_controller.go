@@ -2,11 +2,11 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,9 +61,10 @@ type OrgUserReconciler struct {
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile reads the user upstream and writes status only when the mirror changed.
+// Reconcile reads as resolve → lookup → decide → write: sync resolves the provider and credential and
+// looks the user up (when a read is due), decide says what to write and when to come back, and
+// carryOut writes it. Only failures of the Kubernetes API itself return an error.
 func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := ctrl.LoggerFrom(ctx)
 	user := &identityv1alpha1.OrgUser{}
 	if err := r.Get(ctx, req.NamespacedName, user); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -74,66 +75,88 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if !user.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	if user.Spec.Suspend {
-		return ctrl.Result{}, r.writeStatus(ctx, user, suspendedStatus(&user.Status, user.Generation))
-	}
 
 	now := r.now()
-	att, err := r.sync(ctx, user, r.firstReadCanWait(user))
-	if err != nil {
-		reconcileErrors.WithLabelValues("KubernetesAPI").Inc()
-		return ctrl.Result{}, err
-	}
-	if att.deferred > 0 {
-		log.V(2).Info("Lookup deferred; nothing sent", "delay", att.deferred)
-		return ctrl.Result{RequeueAfter: att.deferred}, nil
-	}
-	if att.outcome.rateLimited && r.stillFresh(user, att.refreshInterval, now) {
-		// The upstream asked to wait and the mirror is still good: the pause is recorded on the
-		// provider, and writing it into every user would only load the API server.
-		log.V(1).Info("Rate limited by the upstream; mirror kept as it is", "retryAfter", att.retryAfter)
-		return ctrl.Result{RequeueAfter: wait.Jitter(max(att.retryAfter, time.Second), 1)}, nil
-	}
-
-	failures := 0
+	rec := r.memory.get(user)
+	att := attempt{notDue: true}
 	switch {
-	case att.outcome.succeeded():
-		att.firstRead = r.memory.get(user).lastSuccess.IsZero()
-		r.memory.recordSuccess(user, now.Add(-att.answerAge))
-	case att.outcome.transient():
-		failures = r.memory.recordFailure(user)
-	default:
-		r.memory.resetFailures(user)
-	}
-
-	in := statusInput{
-		generation:      user.Generation,
-		now:             now,
-		outcome:         att.outcome,
-		refreshInterval: att.refreshInterval,
-		lastSuccess:     r.lastSuccess(user),
-		handledRequest:  pendingReconcileRequest(user),
-	}
-	next := desiredStatus(&user.Status, in)
-	prev := user.Status.DeepCopy()
-	if err := r.writeStatus(ctx, user, next); err != nil {
-		if apierrors.IsConflict(err) {
-			// Our cached copy was stale; look again once the cache has caught up.
-			return ctrl.Result{RequeueAfter: time.Second}, nil
+	case user.Spec.Suspend:
+	case r.readDue(user, rec, now):
+		var err error
+		if att, err = r.sync(ctx, user, r.firstReadCanWait(user)); err != nil {
+			reconcileErrors.WithLabelValues("KubernetesAPI").Inc()
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, err
+		rec.handled = rec.requested
 	}
-	for _, ev := range changeEvents(prev, next) {
-		r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, ev.reason, "Sync", ev.message)
+	d := decide(decisionInput{
+		prev:           &user.Status,
+		labels:         user.Labels,
+		generation:     user.Generation,
+		now:            now,
+		suspended:      user.Spec.Suspend,
+		record:         rec,
+		lastSuccess:    r.lastSuccess(user, rec),
+		handledRequest: pendingReconcileRequest(user),
+		att:            att,
+	})
+	return r.carryOut(ctx, user, att, d)
+}
+
+// readDue reports whether this reconcile should read the user upstream: this process has not seen it,
+// its spec or the force-refresh annotation changed, a change elsewhere asked for it, or its time has
+// come. A reconcile for anything else (a label edit, a retried write) reads nothing.
+func (r *OrgUserReconciler) readDue(user *identityv1alpha1.OrgUser, rec userRecord, now time.Time) bool {
+	switch {
+	case !rec.seen, rec.requested != rec.handled, user.Status.ObservedGeneration != user.Generation,
+		pendingReconcileRequest(user) != "":
+		return true
+	case rec.readAt.IsZero():
+		return false // only an edit of the object helps (InvalidKey)
+	default:
+		// The workqueue brings a user back at its time; a second early is close enough.
+		return !now.Before(rec.readAt.Add(-time.Second))
 	}
-	for _, ev := range warningEvents(prev, next) {
-		r.Recorder.Eventf(user, nil, corev1.EventTypeWarning, ev.reason, "Sync", "%s", ev.message)
+}
+
+// carryOut writes what decide decided: the status (with events from the difference), then the labels,
+// and records the schedule in memory before either, so a failed write is retried without a new read.
+func (r *OrgUserReconciler) carryOut(ctx context.Context, user *identityv1alpha1.OrgUser, att attempt, d decision) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	r.memory.set(user, d.record)
+	result := ctrl.Result{RequeueAfter: d.requeue}
+	if att.deferred > 0 {
+		log.V(2).Info("Lookup deferred; nothing sent", "delay", att.deferred, "cause", att.deferredCause)
 	}
-	if !att.outcome.succeeded() {
-		reconcileErrors.WithLabelValues(att.outcome.reason).Inc()
-		log.V(1).Info("User not synced", "reason", att.outcome.reason, "message", att.outcome.message)
+	if d.status != nil {
+		prev := user.Status.DeepCopy()
+		if err := r.patchStatus(ctx, user, d.status); err != nil {
+			if apierrors.IsConflict(err) {
+				// Our cached copy was stale; look again once the cache has caught up.
+				r.memory.update(user, func(rec *userRecord) { rec.readAt = r.now() })
+				return ctrl.Result{RequeueAfter: time.Second}, nil
+			}
+			r.memory.update(user, func(rec *userRecord) { rec.readAt = r.now() })
+			return ctrl.Result{}, err
+		}
+		for _, ev := range changeEvents(prev, d.status) {
+			r.Recorder.Eventf(user, nil, corev1.EventTypeNormal, ev.reason, "Sync", ev.message)
+		}
+		for _, ev := range warningEvents(prev, d.status) {
+			r.Recorder.Eventf(user, nil, corev1.EventTypeWarning, ev.reason, "Sync", "%s", ev.message)
+		}
 	}
-	return ctrl.Result{RequeueAfter: nextAttempt(att, failures, in)}, nil
+	if out := att.outcome; !att.notDue && att.deferred == 0 && out.reason != "" && !out.succeeded() {
+		reconcileErrors.WithLabelValues(out.reason).Inc()
+		log.V(1).Info("User not synced", "reason", out.reason, "message", out.message)
+	}
+	if d.labels != nil {
+		if err := r.applyLabels(ctx, user, d.labels); err != nil {
+			// Retried with backoff like a failed status write; the retry reads nothing upstream.
+			return result, fmt.Errorf("apply role and state labels to OrgUser %s: %w", klog.KObj(user), err)
+		}
+	}
+	return result, nil
 }
 
 // pendingReconcileRequest is the force-refresh annotation value not yet acknowledged, or "".
@@ -150,27 +173,31 @@ func pendingReconcileRequest(user *identityv1alpha1.OrgUser) string {
 // this process took over", so staleness is counted from the later of its transition and the moment
 // this process became leader (not its start: a warm standby may have waited for days). Synced=False's
 // transition is an upper bound of the last success.
-func (r *OrgUserReconciler) lastSuccess(user *identityv1alpha1.OrgUser) time.Time {
-	if rec := r.memory.get(user); !rec.lastSuccess.IsZero() {
+func (r *OrgUserReconciler) lastSuccess(user *identityv1alpha1.OrgUser, rec userRecord) time.Time {
+	if !rec.lastSuccess.IsZero() {
 		return rec.lastSuccess
 	}
 	synced := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionSynced)
 	if synced == nil {
 		return time.Time{}
 	}
-	if leader := r.becameLeader(); synced.Status == metav1.ConditionTrue && synced.LastTransitionTime.Time.Before(leader) {
+	leader, ok := r.becameLeader()
+	if !ok {
+		// Reconciling at all means this process just became leader.
+		leader = r.now()
+	}
+	if synced.Status == metav1.ConditionTrue && synced.LastTransitionTime.Time.Before(leader) {
 		return leader
 	}
 	return synced.LastTransitionTime.Time
 }
 
-// becameLeader is when this process became leader; before that is recorded, reconciling at all means
-// it just did.
-func (r *OrgUserReconciler) becameLeader() time.Time {
+// becameLeader is when this process became leader, and false while it is not (yet) leader.
+func (r *OrgUserReconciler) becameLeader() (time.Time, bool) {
 	if ns := r.leaderSince.Load(); ns != 0 {
-		return time.Unix(0, ns)
+		return time.Unix(0, ns), true
 	}
-	return r.now()
+	return time.Time{}, false
 }
 
 // firstReadCanWait reports whether the user can wait for a read spread over its refresh interval:
@@ -185,19 +212,6 @@ func (r *OrgUserReconciler) firstReadCanWait(user *identityv1alpha1.OrgUser) boo
 	return ready != nil && ready.Status == metav1.ConditionTrue &&
 		user.Status.ObservedGeneration == user.Generation && ready.ObservedGeneration == user.Generation &&
 		pendingReconcileRequest(user) == ""
-}
-
-// stillFresh reports whether the user's mirror is Ready and younger than the staleness limit.
-func (r *OrgUserReconciler) stillFresh(user *identityv1alpha1.OrgUser, refresh time.Duration, now time.Time) bool {
-	if !hadGoodData(&user.Status) || user.Status.ObservedGeneration != user.Generation {
-		return false
-	}
-	ready := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionReady)
-	if ready == nil || ready.Status != metav1.ConditionTrue {
-		return false
-	}
-	last := r.lastSuccess(user)
-	return !last.IsZero() && now.Sub(last) < staleAfterRefreshes*refresh
 }
 
 // nextAttempt says when to look again: refresh for settled answers (never faster for auth failures),
@@ -240,11 +254,7 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 	}
 }
 
-func (r *OrgUserReconciler) writeStatus(ctx context.Context, user *identityv1alpha1.OrgUser, next *identityv1alpha1.OrgUserStatus) error {
-	if equality.Semantic.DeepEqual(&user.Status, next) {
-		r.mirrorLabels(ctx, user)
-		return nil
-	}
+func (r *OrgUserReconciler) patchStatus(ctx context.Context, user *identityv1alpha1.OrgUser, next *identityv1alpha1.OrgUserStatus) error {
 	// The optimistic lock makes a reconcile that ran on a stale cached copy fail instead of writing
 	// (and announcing events for) a change that was already written.
 	patch := client.MergeFromWithOptions(user.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -253,7 +263,6 @@ func (r *OrgUserReconciler) writeStatus(ctx context.Context, user *identityv1alp
 		return err
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Status updated", "orgUser", klog.KObj(user), "role", next.Role, "state", next.State)
-	r.mirrorLabels(ctx, user)
 	return nil
 }
 
@@ -278,8 +287,9 @@ func (r *OrgUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		// Only spec edits and force-refresh requests call upstream: our own status writes, label and
 		// unrelated annotation edits must not (401/403 users are retried "never faster" than refresh).
+		// Label edits that leave the mirrored labels wrong pass too: they are mended without a read.
 		For(&identityv1alpha1.OrgUser{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, reconcileRequestChanged()))).
+			predicate.Or(predicate.GenerationChangedPredicate{}, reconcileRequestChanged(), mirroredLabelsEdited()))).
 		Watches(&identityv1alpha1.OrgProvider{}, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider),
 			builder.WithPredicates(providerChangeRereadsUsers())).
 		Watches(&identityv1alpha1.ClusterOrgProvider{}, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider),

@@ -8,6 +8,8 @@ import (
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 )
@@ -41,16 +43,29 @@ func labelsMirrored(have, want map[string]string) bool {
 	return true
 }
 
+// mirroredLabelsEdited passes updates in which someone else changed the mirrored labels so that they no
+// longer follow status: the controller puts them back at once, without an upstream call. Its own
+// label apply (labels changed, now matching status) and status writes (labels unchanged) do not pass.
+func mirroredLabelsEdited() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			user, ok := e.ObjectNew.(*identityv1alpha1.OrgUser)
+			if !ok {
+				return false
+			}
+			return !labelsMirrored(e.ObjectOld.GetLabels(), user.Labels) &&
+				!labelsMirrored(user.Labels, mirroredLabels(&user.Status))
+		},
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
 // +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgusers,verbs=patch
 
-// mirrorLabels applies the role and state labels when they differ from status. A failure is logged,
-// not returned: retrying the reconcile would call the upstream again, and the next reconcile that
-// finds the labels out of date writes them anyway.
-func (r *OrgUserReconciler) mirrorLabels(ctx context.Context, user *identityv1alpha1.OrgUser) {
-	want := mirroredLabels(&user.Status)
-	if labelsMirrored(user.Labels, want) {
-		return
-	}
+// applyLabels applies the role and state labels, as the only owner of those two keys.
+func (r *OrgUserReconciler) applyLabels(ctx context.Context, user *identityv1alpha1.OrgUser, want map[string]string) error {
 	apply := &unstructured.Unstructured{}
 	apply.SetGroupVersionKind(identityv1alpha1.GroupVersion.WithKind("OrgUser"))
 	apply.SetNamespace(user.Namespace)
@@ -60,9 +75,9 @@ func (r *OrgUserReconciler) mirrorLabels(ctx context.Context, user *identityv1al
 	apply.SetLabels(want)
 	err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(apply), client.FieldOwner(LabelFieldOwner), client.ForceOwnership)
 	if err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Apply role and state labels", "orgUser", klog.KObj(user))
-		return
+		return err
 	}
 	user.Labels = apply.GetLabels()
 	ctrl.LoggerFrom(ctx).V(1).Info("Labels updated", "orgUser", klog.KObj(user), "labels", want)
+	return nil
 }

@@ -3,6 +3,8 @@ package controller
 import (
 	"testing"
 
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 )
 
@@ -44,5 +46,30 @@ func TestLabelsMirroredIgnoresOtherLabels(t *testing.T) {
 	}
 	if labelsMirrored(map[string]string{identityv1alpha1.LabelRole: "Member"}, map[string]string{}) {
 		t.Error("a role label left over after status.role was cleared should count as a difference")
+	}
+}
+
+func TestMirroredLabelsEditedPassesHandEditsOnly(t *testing.T) {
+	status := goodStatus()
+	mirrored := orgUser("a", "a@example.com", status)
+	edited := mirrored.DeepCopy()
+	edited.Labels = map[string]string{identityv1alpha1.LabelRole: "Owner", identityv1alpha1.LabelState: "Active"}
+	stripped := mirrored.DeepCopy()
+	stripped.Labels = nil
+	p := mirroredLabelsEdited()
+	tests := []struct {
+		name     string
+		old, new *identityv1alpha1.OrgUser
+		want     bool
+	}{
+		{"label changed by hand", mirrored, edited, true},
+		{"labels removed by hand", mirrored, stripped, true},
+		{"our own apply mends them", stripped, mirrored, false},
+		{"status changed, labels not yet", stripped, stripped, false},
+	}
+	for _, tc := range tests {
+		if got := p.Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
+			t.Errorf("%s: passes = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

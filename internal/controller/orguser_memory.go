@@ -24,6 +24,13 @@ type userRecord struct {
 	// seen is set once this process has scheduled the user; a user not yet seen is new to this
 	// process (after a start or a leader change).
 	seen bool
+	// readAt is when the next upstream read is due; zero when only a change of the object is.
+	readAt time.Time
+	// refreshInterval is the interval the last attempt resolved, for reconciles that read nothing.
+	refreshInterval time.Duration
+	// requested counts the reads asked for by a change elsewhere (provider, credential, namespace
+	// labels); handled is the count the last read answered.
+	requested, handled uint64
 }
 
 func (m *userMemory) get(obj client.Object) userRecord {
@@ -42,8 +49,8 @@ func (m *userMemory) lookup(obj client.Object) userRecord {
 	return rec
 }
 
-// update changes obj's record under one lock and returns the result.
-func (m *userMemory) update(obj client.Object, change func(*userRecord)) userRecord {
+// update changes obj's record under one lock.
+func (m *userMemory) update(obj client.Object, change func(*userRecord)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec := m.lookup(obj)
@@ -52,7 +59,6 @@ func (m *userMemory) update(obj client.Object, change func(*userRecord)) userRec
 		m.users = map[types.NamespacedName]userRecord{}
 	}
 	m.users[client.ObjectKeyFromObject(obj)] = rec
-	return rec
 }
 
 // firstSight marks the user as seen and reports whether it was the first time.
@@ -62,19 +68,23 @@ func (m *userMemory) firstSight(obj client.Object) bool {
 	return first
 }
 
-// recordSuccess notes a successful read, which also ends any failure streak.
-func (m *userMemory) recordSuccess(obj client.Object, at time.Time) {
-	m.update(obj, func(rec *userRecord) { rec.lastSuccess, rec.failures = at, 0 })
+// set stores rec as obj's record, keeping reads requested since the reconcile began.
+func (m *userMemory) set(obj client.Object, rec userRecord) {
+	m.update(obj, func(cur *userRecord) {
+		uid, requested := cur.uid, cur.requested
+		*cur = rec
+		cur.uid, cur.requested = uid, max(requested, rec.requested)
+	})
 }
 
-// recordFailure counts a transient failure and returns how many happened in a row.
-func (m *userMemory) recordFailure(obj client.Object) int {
-	return m.update(obj, func(rec *userRecord) { rec.failures++ }).failures
-}
-
-// resetFailures ends the failure streak after an answer that is not transient.
-func (m *userMemory) resetFailures(obj client.Object) {
-	m.update(obj, func(rec *userRecord) { rec.failures = 0 })
+// requestRead asks for a read of the user at its next reconcile, whatever its schedule.
+func (m *userMemory) requestRead(name types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rec, ok := m.users[name]; ok {
+		rec.requested++
+		m.users[name] = rec
+	}
 }
 
 func (m *userMemory) forget(name types.NamespacedName) {

@@ -20,7 +20,7 @@ func TestFirstTransientFailureAfterRestartKeepsALongSyncedUserReady(t *testing.T
 	user.Status = goodStatus() // Synced=True since long before the restart
 
 	in := input(transientOutcome())
-	in.lastSuccess = r.lastSuccess(user)
+	in.lastSuccess = r.lastSuccess(user, userRecord{})
 	next := desiredStatus(&user.Status, in)
 
 	if ready := meta.FindStatusCondition(next.Conditions, identityv1alpha1.ConditionReady); ready.Status != metav1.ConditionTrue {
@@ -28,7 +28,8 @@ func TestFirstTransientFailureAfterRestartKeepsALongSyncedUserReady(t *testing.T
 	}
 
 	// Three refresh intervals after the restart without success, the data is stale after all.
-	in.now = r.becameLeader().Add(staleAfterRefreshes*statusRefresh + 1)
+	leader, _ := r.becameLeader()
+	in.now = leader.Add(staleAfterRefreshes*statusRefresh + 1)
 	next = desiredStatus(&user.Status, in)
 	if ready := meta.FindStatusCondition(next.Conditions, identityv1alpha1.ConditionReady); ready.Reason != identityv1alpha1.ReasonStale {
 		t.Fatalf("Ready reason = %s, want Stale", ready.Reason)
@@ -47,11 +48,11 @@ func TestStalenessClockStartsWhenThisProcessBecameLeader(t *testing.T) {
 	synced.LastTransitionTime = metav1.NewTime(statusNow.Add(-48 * time.Hour))
 
 	r.leaderSince.Store(statusNow.UnixNano()) // took over just now, three days after starting
-	if got := r.lastSuccess(user); !got.Equal(statusNow) {
+	if got := r.lastSuccess(user, userRecord{}); !got.Equal(statusNow) {
 		t.Fatalf("lastSuccess = %v, want the hand-over time %v", got, statusNow)
 	}
 	in := input(transientOutcome())
-	in.lastSuccess = r.lastSuccess(user)
+	in.lastSuccess = r.lastSuccess(user, userRecord{})
 	if ready := meta.FindStatusCondition(desiredStatus(&user.Status, in).Conditions, identityv1alpha1.ConditionReady); ready.Status != metav1.ConditionTrue {
 		t.Errorf("Ready = %s/%s on the first failure after a hand-over, want True", ready.Status, ready.Reason)
 	}

@@ -69,6 +69,7 @@ func (r *countingReader) Get(ctx context.Context, key client.ObjectKey, obj clie
 }
 
 type scaleHarness struct {
+	clock    *harnessClock
 	r        *OrgUserReconciler
 	upstream *countingProvider
 	secrets  *countingReader
@@ -104,7 +105,27 @@ func newScaleHarness(t *testing.T, users ...*identityv1alpha1.OrgUser) *scaleHar
 		Pool:        connection.NewPool(registry, connection.PoolOptions{}),
 		Credentials: &credentialStore{},
 	}
-	return &scaleHarness{r: r, upstream: upstream, secrets: secrets, k8s: k8s}
+	clock := &harnessClock{t: time.Now()}
+	r.Now = clock.now
+	return &scaleHarness{clock: clock, r: r, upstream: upstream, secrets: secrets, k8s: k8s}
+}
+
+// harnessClock is the reconciler's clock in these tests: a scheduled read comes when the test says.
+type harnessClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *harnessClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *harnessClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func must(t *testing.T, err error) {
@@ -114,9 +135,12 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// orgUser is an OrgUser as the controller leaves it: its labels mirror its status. (The fake client's
+// server-side apply would replace the whole object, so these tests avoid label writes.)
 func orgUser(name, key string, status identityv1alpha1.OrgUserStatus) *identityv1alpha1.OrgUser {
 	return &identityv1alpha1.OrgUser{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("uid-" + name), Generation: 1},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("uid-" + name), Generation: 1,
+			Labels: mirroredLabels(&status)},
 		Spec: identityv1alpha1.OrgUserSpec{
 			ProviderRef:     identityv1alpha1.ProviderReference{Kind: identityv1alpha1.OrgProviderKind, Name: "mixpeek"},
 			Key:             key,
@@ -144,8 +168,12 @@ func TestFirstReadsAfterAStartAreSpreadOverTheRefreshInterval(t *testing.T) {
 	h := newScaleHarness(t, users...)
 
 	delays := map[time.Duration]bool{}
+	var firstOfA time.Duration
 	for _, u := range users[:8] {
 		res := h.reconcile(t, u.Name)
+		if u.Name == "a" {
+			firstOfA = res.RequeueAfter
+		}
 		if res.RequeueAfter <= 0 || res.RequeueAfter > time.Hour {
 			t.Errorf("%s: first reconcile after start requeues after %s, want within (0, 1h]", u.Name, res.RequeueAfter)
 		}
@@ -161,7 +189,12 @@ func TestFirstReadsAfterAStartAreSpreadOverTheRefreshInterval(t *testing.T) {
 	if n := h.upstream.callCount(); n != 1 {
 		t.Errorf("upstream called %d times for a user never synced, want 1 at once", n)
 	}
-	// The second time round (the scheduled read) the user is read.
+	// Reconciled again before its time (a label edit, say), the user is not read; at its time it is.
+	h.reconcile(t, "a")
+	if n := h.upstream.callCount(); n != 1 {
+		t.Errorf("a reconcile before the scheduled read called upstream: %d calls", n)
+	}
+	h.clock.advance(firstOfA)
 	h.reconcile(t, "a")
 	if n := h.upstream.callCount(); n != 2 {
 		t.Errorf("scheduled read did not call upstream: %d calls", n)
@@ -193,7 +226,8 @@ func TestRateLimitedAnswerLeavesAFreshUserUntouched(t *testing.T) {
 		fresh.Conditions[i].LastTransitionTime = metav1.NewTime(time.Now().Add(-time.Minute).Truncate(time.Second))
 	}
 	h := newScaleHarness(t, orgUser("a", "a@example.com", fresh))
-	h.r.memory.firstSight(orgUser("a", "a@example.com", fresh)) // not the first read after a start
+	// Not the first read after a start, and its read is due.
+	h.r.memory.set(orgUser("a", "a@example.com", fresh), userRecord{seen: true, readAt: h.clock.now()})
 	h.upstream.respond = func(string) (provider.User, error) {
 		return provider.User{}, &provider.Error{Provider: "mixpeek", Kind: provider.KindRateLimited, StatusCode: 429, RetryAfter: 30 * time.Second}
 	}

@@ -36,6 +36,13 @@ type attempt struct {
 	phaseKey string
 	// firstRead is set when this process had not read the user successfully before.
 	firstRead bool
+	// notDue is set when no read was due: the reconcile came from a label edit or a retry of a
+	// write, and only the labels may need mending.
+	notDue bool
+	// deferredCause says why a deferred lookup sent nothing.
+	deferredCause string
+	// pausedUntil is the end of the provider-wide pause after a 429.
+	pausedUntil time.Time
 }
 
 // sync walks the data path: provider object, key check, credential, connection, upstream call. Each
@@ -56,6 +63,7 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		// Mirrored data is still current: read it again somewhere in the coming interval, not now
 		// together with every other user.
 		att.deferred = time.Duration(1 + rand.Int64N(int64(att.refreshInterval))) //nolint:gosec // spreading needs no crypto
+		att.deferredCause = "spread after a start or a leader change"
 		return att, nil
 	}
 
@@ -89,7 +97,7 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 	})
 	if errors.Is(err, connection.ErrForgotten) {
 		// The cache still shows a provider that was deleted; it catches up within a second.
-		att.deferred = time.Second
+		att.deferred, att.deferredCause = time.Second, "provider being deleted"
 		return att, nil
 	}
 	if err != nil {
@@ -107,13 +115,14 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 	})
 	var deferred *connection.DeferredError
 	if errors.As(err, &deferred) {
-		att.deferred = deferred.Delay
+		att.deferred, att.deferredCause = deferred.Delay, deferred.Cause
 		return att, nil
 	}
 	if answer.Shared {
 		att.answerAge = max(0, r.now().Sub(answer.FetchedAt))
 	}
 	att.outcome, att.retryAfter = classify(name, answer.User, err)
+	att.pausedUntil = conn.PausedUntil()
 	r.reflectRateLimit(ctx, prov, conn, err == nil)
 	return att, nil
 }

@@ -52,7 +52,9 @@ func (r *OrgUserReconciler) usersOfProvider(ctx context.Context, obj client.Obje
 	}
 	reqs := make([]ctrl.Request, 0, len(users.Items))
 	for i := range users.Items {
-		reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&users.Items[i])})
+		name := client.ObjectKeyFromObject(&users.Items[i])
+		r.memory.requestRead(name)
+		reqs = append(reqs, ctrl.Request{NamespacedName: name})
 	}
 	return reqs
 }
@@ -97,7 +99,9 @@ func (r *OrgUserReconciler) usersWhoseAdmissionChanged(ctx context.Context, name
 		}
 		selector, err := metav1.LabelSelectorAsSelector(cop.Spec.NamespaceSelector)
 		if err != nil || selector.Matches(oldLabels) != selector.Matches(newLabels) {
-			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(u)})
+			name := client.ObjectKeyFromObject(u)
+			r.memory.requestRead(name)
+			reqs = append(reqs, ctrl.Request{NamespacedName: name})
 		}
 	}
 	return reqs

@@ -42,7 +42,7 @@ func TestProviderIdentityAndKeys(t *testing.T) {
 			t.Errorf("ValidateKey(%.40q) = %v, want valid %v", tt.key, err, tt.valid)
 		}
 		if err != nil {
-			requireError(t, err, provider.KindInvalidKey)
+			_ = requireError(t, err, provider.KindInvalidKey)
 		}
 	}
 }
@@ -51,7 +51,7 @@ func TestInvalidKeySendsNoRequest(t *testing.T) {
 	var hits atomic.Int32
 	_, c := newUpstream(t, nil, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
 	_, err := c.GetUser(context.Background(), "a\tb")
-	requireError(t, err, provider.KindInvalidKey)
+	_ = requireError(t, err, provider.KindInvalidKey)
 	if hits.Load() != 0 {
 		t.Errorf("server saw %d requests for an invalid key", hits.Load())
 	}
@@ -252,7 +252,7 @@ func TestFilterAnswersAreReChecked(t *testing.T) {
 }
 
 func TestAmbiguousMessageIsBounded(t *testing.T) {
-	var users []string
+	users := make([]string, 0, 40)
 	for i := range 40 {
 		users = append(users, fmt.Sprintf(`{"id":"%d-%s","userName":"k"}`, i, strings.Repeat("x", 500)))
 	}
