@@ -47,9 +47,9 @@ type OrgUserSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="key is immutable; create a new OrgUser for another user"
 	Key string `json:"key"`
 
-	// RefreshInterval overrides the provider's refreshInterval for this user.
+	// RefreshInterval overrides the provider's refreshInterval for this user: 10s..720h.
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="refreshInterval must be at least 10s"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s') && duration(self) <= duration('720h')",message="refreshInterval must be at least 10s and at most 720h"
 	// +optional
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 
@@ -64,7 +64,8 @@ type OrgUserStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Provider is the API that answered: mixpeek or flashback.
+	// Provider is the API that answered: mixpeek, flashback or scim.
+	// +kubebuilder:validation:Enum=mixpeek;flashback;scim
 	// +optional
 	Provider string `json:"provider,omitempty"`
 
@@ -84,6 +85,7 @@ type OrgUserStatus struct {
 	DisplayName string `json:"displayName,omitempty"`
 
 	// Role is the normalized role: Owner, Admin, Manager, Billing, Member, Viewer or Unknown.
+	// +kubebuilder:validation:Enum=Owner;Admin;Manager;Billing;Member;Viewer;Unknown
 	// +optional
 	Role string `json:"role,omitempty"`
 
@@ -93,6 +95,7 @@ type OrgUserStatus struct {
 	ProviderRole string `json:"providerRole,omitempty"`
 
 	// State is the normalized state: Active, Suspended, Pending, Deleted, NotFound or Unknown.
+	// +kubebuilder:validation:Enum=Active;Suspended;Pending;Deleted;NotFound;Unknown
 	// +optional
 	State string `json:"state,omitempty"`
 
@@ -135,6 +138,11 @@ type OrgUserStatus struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.status.displayName`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:selectablefield:JSONPath=`.spec.key`
+// +kubebuilder:selectablefield:JSONPath=`.spec.providerRef.name`
+// +kubebuilder:selectablefield:JSONPath=`.status.role`
+// +kubebuilder:selectablefield:JSONPath=`.status.state`
+// +kubebuilder:selectablefield:JSONPath=`.status.provider`
 
 // OrgUser is one upstream user, mirrored into .status.
 type OrgUser struct {

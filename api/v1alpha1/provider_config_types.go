@@ -23,10 +23,10 @@ type ProviderConfig struct {
 	// +optional
 	CABundle []byte `json:"caBundle,omitempty"`
 
-	// RefreshInterval is how often each OrgUser of this provider is read again.
+	// RefreshInterval is how often each OrgUser of this provider is read again: 10s..720h.
 	// +kubebuilder:default="1h"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="refreshInterval must be at least 10s"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s') && duration(self) <= duration('720h')",message="refreshInterval must be at least 10s and at most 720h"
 	// +optional
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 

@@ -140,6 +140,7 @@ func TestChartRenders(t *testing.T) {
 				tc.check(t, dep)
 			}
 			checkRestrictedSettings(t, dep)
+			checkGoMemLimit(t, dep)
 			checkWiring(t, docs, chartNamespace, prefix)
 			checkRBAC(t, docs, prefix, chartNamespace, rbacExpectations{metrics: tc.metrics, helpers: tc.helpers})
 			checkChartCRDs(t, docs, tc.crdKeep)
@@ -253,6 +254,7 @@ func TestChartMatchesInstallYAML(t *testing.T) {
 	same("image", ic.Image, cc.Image)
 	same("command", ic.Command, cc.Command)
 	same("resources", ic.Resources, cc.Resources)
+	same("env", ic.Env, cc.Env)
 	same("container securityContext", ic.SecurityContext, cc.SecurityContext)
 	same("pod securityContext", install.SecurityContext, chart.SecurityContext)
 	same("serviceAccountName", install.ServiceAccountName, chart.ServiceAccountName)

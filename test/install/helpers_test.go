@@ -311,3 +311,34 @@ func allowed(t *testing.T, user string, groups []string, a access) bool {
 	}
 	return sar.Status.Allowed
 }
+
+// checkGoMemLimit: the manager container's GOMEMLIMIT is its own memory limit, in bytes (no divisor),
+// so the Go runtime's soft memory limit follows whatever limit the Deployment is given.
+func checkGoMemLimit(t *testing.T, dep *appsv1.Deployment) {
+	t.Helper()
+	c := dep.Spec.Template.Spec.Containers[0]
+	if c.Name != "manager" {
+		t.Fatalf("first container is %q, want manager", c.Name)
+	}
+	var found []corev1.EnvVar
+	for _, e := range c.Env {
+		if e.Name == "GOMEMLIMIT" {
+			found = append(found, e)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("manager env %+v: want exactly one GOMEMLIMIT", c.Env)
+	}
+	e := found[0]
+	var ref *corev1.ResourceFieldSelector
+	if e.ValueFrom != nil {
+		ref = e.ValueFrom.ResourceFieldRef
+	}
+	if e.Value != "" || ref == nil || ref.ContainerName != "manager" || ref.Resource != "limits.memory" || !ref.Divisor.IsZero() {
+		t.Errorf("GOMEMLIMIT = %+v (valueFrom %+v), want valueFrom.resourceFieldRef {containerName: manager, resource: limits.memory} without a divisor",
+			e, e.ValueFrom)
+	}
+	if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
+		t.Errorf("manager has no memory limit (%+v): GOMEMLIMIT would be the node's allocatable memory", c.Resources)
+	}
+}

@@ -48,6 +48,7 @@ func TestInstallYAMLContents(t *testing.T) {
 		mustFind(t, docs, "CustomResourceDefinition", crd+".identity.orgsync.io")
 	}
 	checkWiring(t, docs, installNamespace, installPrefix)
+	checkGoMemLimit(t, onlyDeployment(t, docs))
 	args := onlyDeployment(t, docs).Spec.Template.Spec.Containers[0].Args
 	for _, want := range []string{"--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"} {
 		if !contains(args, want) {

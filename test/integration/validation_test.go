@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -47,6 +49,15 @@ func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
 		{"refreshInterval below 10s", func(c *identityv1alpha1.ProviderConfig) {
 			c.RefreshInterval = &metav1.Duration{Duration: 5 * time.Second}
 		}, "refreshInterval must be at least 10s"},
+		{"refreshInterval above 720h", func(c *identityv1alpha1.ProviderConfig) {
+			c.RefreshInterval = &metav1.Duration{Duration: 721 * time.Hour}
+		}, "refreshInterval must be at least 10s and at most 720h"},
+		{"refreshInterval of 900000h", func(c *identityv1alpha1.ProviderConfig) {
+			c.RefreshInterval = &metav1.Duration{Duration: 900000 * time.Hour}
+		}, "refreshInterval must be at least 10s and at most 720h"},
+		{"timeout above 5m", func(c *identityv1alpha1.ProviderConfig) {
+			c.Timeout = &metav1.Duration{Duration: 5*time.Minute + time.Second}
+		}, "timeout must be more than 0s and at most 5m"},
 		{"zero timeout", func(c *identityv1alpha1.ProviderConfig) { c.Timeout = &metav1.Duration{} }, "timeout must be more than 0s"},
 		{"secret namespace on an OrgProvider", func(c *identityv1alpha1.ProviderConfig) { c.Auth.SecretRef.Namespace = "ops" }, "auth.secretRef.namespace is not allowed on an OrgProvider"},
 		{"negative requestsPerSecond", func(c *identityv1alpha1.ProviderConfig) {
@@ -62,6 +73,29 @@ func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
 			requireRejected(t, k8s.Create(ctxFor(t), p), tc.want)
 		})
 	}
+
+	t.Run("refreshInterval of 720h is accepted", func(t *testing.T) {
+		cfg := base()
+		cfg.RefreshInterval = &metav1.Duration{Duration: 720 * time.Hour}
+		cfg.Timeout = &metav1.Duration{Duration: 5 * time.Minute}
+		p := &identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "max-refresh"},
+			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: cfg}}
+		if err := k8s.Create(ctxFor(t), p); err != nil {
+			t.Errorf("refreshInterval 720h and timeout 5m must be accepted: %v", err)
+		}
+	})
+
+	t.Run("ClusterOrgProvider refreshInterval is at most 720h", func(t *testing.T) {
+		cfg := base()
+		cfg.Auth.SecretRef.Namespace = ns
+		cfg.RefreshInterval = &metav1.Duration{Duration: 721 * time.Hour}
+		cop := &identityv1alpha1.ClusterOrgProvider{ObjectMeta: metav1.ObjectMeta{Name: "long-" + uniqueSuffix()},
+			Spec: identityv1alpha1.ClusterOrgProviderSpec{ProviderConfig: cfg}}
+		requireRejected(t, k8s.Create(ctxFor(t), cop), "refreshInterval must be at least 10s and at most 720h")
+		cop.Spec.RefreshInterval = &metav1.Duration{Duration: 720 * time.Hour}
+		must(t, k8s.Create(ctxFor(t), cop))
+		t.Cleanup(func() { _ = k8s.Delete(ctxFor(t), cop) })
+	})
 
 	t.Run("ClusterOrgProvider requires the Secret's namespace", func(t *testing.T) {
 		cop := &identityv1alpha1.ClusterOrgProvider{ObjectMeta: metav1.ObjectMeta{Name: "no-ns-" + uniqueSuffix()},
@@ -121,6 +155,17 @@ func TestOrgUserSpecsAreValidatedByTheAPIServer(t *testing.T) {
 	fast.Spec.RefreshInterval = &metav1.Duration{Duration: 9 * time.Second}
 	requireRejected(t, k8s.Create(ctxFor(t), fast), "refreshInterval must be at least 10s")
 
+	for _, d := range []time.Duration{721 * time.Hour, 900000 * time.Hour} {
+		slow := user(fmt.Sprintf("slow-%dh", int(d.Hours())), "a@example.com")
+		slow.Spec.RefreshInterval = &metav1.Duration{Duration: d}
+		requireRejected(t, k8s.Create(ctxFor(t), slow), "refreshInterval must be at least 10s and at most 720h")
+	}
+	longest := user("longest", "a@example.com")
+	longest.Spec.RefreshInterval = &metav1.Duration{Duration: 720 * time.Hour}
+	if err := k8s.Create(ctxFor(t), longest); err != nil {
+		t.Errorf("refreshInterval 720h must be accepted: %v", err)
+	}
+
 	ok := user("immutable", "a@example.com")
 	must(t, k8s.Create(ctxFor(t), ok))
 	if ok.Spec.ProviderRef.Kind != identityv1alpha1.OrgProviderKind {
@@ -129,4 +174,32 @@ func TestOrgUserSpecsAreValidatedByTheAPIServer(t *testing.T) {
 	patch := client.MergeFrom(ok.DeepCopy())
 	ok.Spec.Key = "b@example.com"
 	requireRejected(t, k8s.Patch(ctxFor(t), ok, patch), "key is immutable")
+}
+
+// TestOrgUserStatusIsValidatedByTheAPIServer: policies and metrics trust status.role, status.state and
+// status.provider, so the status subresource refuses any value outside their enums.
+func TestOrgUserStatusIsValidatedByTheAPIServer(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, nil)
+	// No such provider: the controller writes ProviderNotFound once and leaves the object alone.
+	newOrgUser(t, ns, "status", "missing", "a@example.com")
+	waitForReason(t, ns, "status", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderNotFound)
+
+	patchStatus := func(field, value string) error {
+		u := &identityv1alpha1.OrgUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "status"}}
+		body := []byte(`{"status":{"` + field + `":"` + value + `"}}`)
+		return k8s.Status().Patch(ctxFor(t), u, client.RawPatch(types.MergePatchType, body))
+	}
+	for _, tc := range []struct{ field, bad string }{
+		{"role", "Superuser"}, {"role", "admin"},
+		{"state", "Gone"}, {"state", "active"},
+		{"provider", "okta"}, {"provider", "Mixpeek"},
+	} {
+		requireRejected(t, patchStatus(tc.field, tc.bad), "status."+tc.field)
+	}
+	for _, tc := range []struct{ field, good string }{{"role", "Owner"}, {"state", "Deleted"}, {"provider", "scim"}} {
+		if err := patchStatus(tc.field, tc.good); err != nil {
+			t.Errorf("status.%s %q must be accepted: %v", tc.field, tc.good, err)
+		}
+	}
 }
