@@ -420,7 +420,7 @@ func TestConnTokenBucketWaitsBrieflyWithinMaxWait(t *testing.T) {
 }
 
 func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
-	p, fp, _ := newTestPool(t)
+	p, fp, clk := newTestPool(t)
 	p.shortWait = 20 * time.Millisecond
 	ctx := context.Background()
 	slow := baseSettings()
@@ -444,7 +444,7 @@ func TestPoolAppliesRateChangesToExistingLimiter(t *testing.T) {
 	if interval, burst := conn.turns.rate(); interval != time.Millisecond || burst != 10 {
 		t.Errorf("bucket = one token per %s, burst %d; want 1ms (1000 rps), burst 10", interval, burst)
 	}
-	time.Sleep(15 * time.Millisecond) // refill a few tokens at the new rate
+	clk.advance(15 * time.Millisecond) // refill a few tokens at the new rate
 	for i := range 5 {
 		if _, err := lookup(ctx, conn, fmt.Sprint("fast", i)); err != nil {
 			t.Fatalf("call %d after raising the rate: %v", i, err)
