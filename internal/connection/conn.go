@@ -218,7 +218,13 @@ func (c *Conn) pause(retryAfter time.Duration) {
 	if retryAfter <= 0 {
 		retryAfter = defaultPause
 	}
-	if c.PauseUntil(c.now().Add(retryAfter)) {
+	// Whole seconds, as status.rateLimitedUntil keeps them: a pause read back from status then ends
+	// exactly when this one does, instead of extending it by a fraction of a second.
+	until := c.now().Add(retryAfter)
+	if whole := until.Truncate(time.Second); !whole.Equal(until) {
+		until = whole.Add(time.Second)
+	}
+	if c.PauseUntil(until) {
 		pauses.WithLabelValues(c.provider).Inc()
 	}
 }

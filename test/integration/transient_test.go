@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -116,9 +116,19 @@ func TestRateLimitPausesTheWholeProvider(t *testing.T) {
 		}
 		return nil
 	})
+	// The user who forced the refresh gets its answer: acknowledged, the 429 in Synced, still Ready.
+	waitForHandled(t, ns, "rae", value)
 	if time.Now().Before(prov.Status.RateLimitedUntil.Time) {
-		if u := getUser(t, ns, "rae"); !equality.Semantic.DeepEqual(u.Status, synced.Status) {
-			t.Errorf("status of a fresh user changed by a 429:\n%+v\nwant it untouched:\n%+v", u.Status, synced.Status)
+		u := getUser(t, ns, "rae")
+		ready := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady)
+		syncedCond := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionSynced)
+		if ready.Status != metav1.ConditionTrue || syncedCond.Status != metav1.ConditionFalse ||
+			syncedCond.Reason != identityv1alpha1.ReasonProviderUnavailable {
+			t.Errorf("forced refresh answered 429: Ready %s, Synced %s/%s; want Ready True, Synced False/ProviderUnavailable",
+				ready.Status, syncedCond.Status, syncedCond.Reason)
+		}
+		if u.Status.UserID != synced.Status.UserID || u.Status.Role != synced.Status.Role {
+			t.Errorf("mirror of a fresh user changed by a 429: %+v", u.Status)
 		}
 	}
 
@@ -135,10 +145,8 @@ func TestRateLimitPausesTheWholeProvider(t *testing.T) {
 		}
 	}
 
-	// After Retry-After both sync, the forced refresh is acknowledged once it was really made, and
-	// rateLimitedUntil is removed.
+	// After Retry-After both sync, and rateLimitedUntil is removed.
 	waitForReason(t, ns, "roy", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	waitForHandled(t, ns, "rae", value)
 	waitForReason(t, ns, "rae", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	eventually(t, settleTimeout, func() error {
 		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
