@@ -25,6 +25,7 @@ import (
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
+	"github.com/orgsync/orgsync/internal/provider/scim"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 	"github.com/orgsync/orgsync/internal/version"
 )
@@ -157,7 +158,7 @@ func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme)
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
 	err = controller.Setup(ctx, mgr, controller.Options{
-		Providers: provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}},
+		Providers: provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}, scim.Name: scim.Provider{}},
 		UserAgent: version.UserAgent(),
 		// The simulated upstream listens on loopback.
 		AllowPrivateAddresses: true,
