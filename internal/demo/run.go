@@ -1,5 +1,5 @@
 // Package demo runs orgsync end to end on this machine: a local control plane, a simulated upstream
-// speaking both provider APIs, the manager, and sample objects. It is what `make demo` runs.
+// speaking every provider API (Mixpeek, Flashback, SCIM 2.0), the manager, and sample objects. It is what `make demo` runs.
 package demo
 
 import (
@@ -79,7 +79,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer cp.stop()
 	fmt.Fprintf(out, "   kubeconfig: %s\n", cp.kubeconfig)
 
-	step(out, "Starting the simulated upstream (Mixpeek and Flashback APIs over HTTPS with their own CA)")
+	step(out, "Starting the simulated upstream (Mixpeek, Flashback and SCIM 2.0 APIs over HTTPS with their own CA)")
 	sim := upstreamsim.New()
 	if err := sim.Start(); err != nil {
 		return fmt.Errorf("start simulator: %w", err)
