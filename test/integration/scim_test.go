@@ -73,7 +73,9 @@ func putSCIMUser(srv *upstreamsim.Server, userName, role string, active bool) (i
 	})
 }
 
-func scimUserName(prefix string) string { return fmt.Sprintf("%s-%s@example.com", prefix, uniqueSuffix()) }
+func scimUserName(prefix string) string {
+	return fmt.Sprintf("%s-%s@example.com", prefix, uniqueSuffix())
+}
 
 func TestSCIMUsersAreMirroredThroughTheRolesMap(t *testing.T) {
 	t.Parallel()
