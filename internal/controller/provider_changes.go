@@ -10,10 +10,11 @@ import (
 )
 
 // providerChangeRereadsUsers passes provider edits that change what its users would read: the API or
-// baseURL (and for scim its key attribute and role mapping), the CA bundle, the credential reference, and which namespaces may use it. Edits of
-// rateLimit, timeout and refreshInterval apply from each user's next scheduled read, so that tuning
-// a provider with thousands of users does not send thousands of requests at once. Creations and
-// deletions always pass: users waiting for their provider, or losing it, must hear of it.
+// baseURL (and for scim its key attribute and role mapping), the CA bundle, the credential
+// reference, and which namespaces may use it. Edits of rateLimit, timeout and refreshInterval apply
+// from each user's next scheduled read, so that tuning a provider with thousands of users does not
+// send thousands of requests at once. Creations and deletions always pass: users waiting for their
+// provider, or losing it, must hear of it.
 func providerChangeRereadsUsers() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {

@@ -25,12 +25,12 @@ func scimRoles() *identityv1alpha1.SCIMRoles {
 	}}
 }
 
-// scimSetup creates a namespace, a Secret and an OrgProvider "scim" for the shared simulator's SCIM
-// service with scimRoles.
-func scimSetup(t *testing.T, token string, mutate ...func(*identityv1alpha1.ProviderConfig)) (namespace string) {
+// scimSetup creates a namespace, a Secret with goodToken and an OrgProvider "scim" for the shared
+// simulator's SCIM service with scimRoles.
+func scimSetup(t *testing.T, mutate ...func(*identityv1alpha1.ProviderConfig)) (namespace string) {
 	t.Helper()
 	namespace = newNamespace(t, nil)
-	newSecret(t, namespace, "scim-token", token)
+	newSecret(t, namespace, "scim-token", goodToken)
 	cfg := simConfig(upstreamsim.ProviderSCIM, "scim-token")
 	for _, m := range mutate {
 		m(&cfg)
@@ -79,7 +79,7 @@ func scimUserName(prefix string) string {
 
 func TestSCIMUsersAreMirroredThroughTheRolesMap(t *testing.T) {
 	t.Parallel()
-	ns := scimSetup(t, goodToken)
+	ns := scimSetup(t)
 	owner, guest, plain, gone := scimUserName("mona"), scimUserName("gus"), scimUserName("lin"), scimUserName("sam")
 	ownerID := putSCIMUser(sim, owner, "enterprise_owner", true)
 	putSCIMUser(sim, guest, "guest_collaborator", true)
@@ -144,7 +144,7 @@ func TestSCIMUsersAreMirroredThroughTheRolesMap(t *testing.T) {
 // client reading "+" as a space, or forgetting to escape a quote, would find instead.
 func TestSCIMAwkwardKeysFindTheRightUser(t *testing.T) {
 	t.Parallel()
-	ns := scimSetup(t, goodToken)
+	ns := scimSetup(t)
 	suffix := uniqueSuffix()
 	keys := map[string]string{
 		"plus":      "erin+ops-" + suffix + "@example.com",
@@ -175,7 +175,7 @@ func TestSCIMAwkwardKeysFindTheRightUser(t *testing.T) {
 
 func TestSCIMUserNotFound(t *testing.T) {
 	t.Parallel()
-	ns := scimSetup(t, goodToken)
+	ns := scimSetup(t)
 	key := scimUserName("leaver")
 	putSCIMUser(sim, key, "enterprise_owner", true)
 	newOrgUser(t, ns, "leaver", "scim", key)
@@ -217,7 +217,7 @@ func TestSCIMUserNotFound(t *testing.T) {
 // with AmbiguousKey until something changes; a forced refresh after the upstream is fixed syncs it.
 func TestSCIMTwoMatchesAreAmbiguous(t *testing.T) {
 	t.Parallel()
-	ns := scimSetup(t, goodToken)
+	ns := scimSetup(t)
 	key := scimUserName("twin")
 	first := putSCIMUser(sim, key, "enterprise_owner", true)
 	second := putSCIMUser(sim, strings.ToUpper(key), "user", true) // userName compares ignoring case
@@ -242,7 +242,7 @@ func TestSCIMTwoMatchesAreAmbiguous(t *testing.T) {
 	// retries and the key's one user is mirrored.
 	sim.PutSCIMUser(upstreamsim.SCIMUser{ID: second, UserName: "renamed-" + key, Active: true})
 	value := forceRefresh(t, ns, "twin")
-	u = waitForHandled(t, ns, "twin", value)
+	waitForHandled(t, ns, "twin", value)
 	u = waitForReason(t, ns, "twin", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	if u.Status.UserID != first || u.Status.Role != "Owner" {
 		t.Errorf("after the fix: userID %q role %s, want %q Owner", u.Status.UserID, u.Status.Role, first)
@@ -271,8 +271,8 @@ func TestSCIMInvalidFilterIsProviderInvalidConfig(t *testing.T) {
 // keyAttribute id looks the user up at /Users/{id}; externalId by a filter compared exactly.
 func TestSCIMKeyAttributes(t *testing.T) {
 	t.Parallel()
-	byID := scimSetup(t, goodToken, func(c *identityv1alpha1.ProviderConfig) { c.SCIM.KeyAttribute = "id" })
-	byExternal := scimSetup(t, goodToken, func(c *identityv1alpha1.ProviderConfig) { c.SCIM.KeyAttribute = "externalId" })
+	byID := scimSetup(t, func(c *identityv1alpha1.ProviderConfig) { c.SCIM.KeyAttribute = "id" })
+	byExternal := scimSetup(t, func(c *identityv1alpha1.ProviderConfig) { c.SCIM.KeyAttribute = "externalId" })
 	external := "EXT-" + uniqueSuffix()
 	id := sim.PutSCIMUser(upstreamsim.SCIMUser{ID: "id/" + uniqueSuffix(), ExternalID: external, UserName: scimUserName("keyed"),
 		Active: true, Roles: []string{"enterprise_owner"}})
@@ -292,7 +292,7 @@ func TestSCIMKeyAttributes(t *testing.T) {
 // Many OrgUsers naming one key share one upstream request.
 func TestSCIMIdenticalLookupsCollapse(t *testing.T) {
 	t.Parallel()
-	ns := scimSetup(t, goodToken)
+	ns := scimSetup(t)
 	key := scimUserName("shared")
 	putSCIMUser(sim, key, "enterprise_owner", true)
 	const users = 5
@@ -310,7 +310,7 @@ func TestSCIMIdenticalLookupsCollapse(t *testing.T) {
 // The egress guard holds for SCIM base URLs too.
 func TestSCIMMetadataAddressIsRefused(t *testing.T) {
 	t.Parallel()
-	ns := scimSetup(t, goodToken, func(c *identityv1alpha1.ProviderConfig) {
+	ns := scimSetup(t, func(c *identityv1alpha1.ProviderConfig) {
 		c.SCIM.BaseURL = "https://169.254.169.254/scim/v2"
 	})
 	newOrgUser(t, ns, "probe", "scim", "alice@example.com")
@@ -326,7 +326,7 @@ func TestSCIMMetadataAddressIsRefused(t *testing.T) {
 // Huge SCIM values are cut to the contract's bounds on a UTF-8 boundary.
 func TestSCIMHugeValuesStayBounded(t *testing.T) {
 	t.Parallel()
-	ns := scimSetup(t, goodToken)
+	ns := scimSetup(t)
 	huge := strings.Repeat("é", 40<<10) // 80 KiB a value; the id is also in meta.location, percent-encoded
 	key := scimUserName("huge")
 	sim.PutSCIMUser(upstreamsim.SCIMUser{ID: huge, UserName: key, DisplayName: huge, Active: true, Roles: []string{huge}})
@@ -354,7 +354,7 @@ func TestSCIMHugeValuesStayBounded(t *testing.T) {
 // A key the scim provider cannot look up (a control character) is InvalidKey without a request.
 func TestSCIMInvalidKeyMakesNoUpstreamCall(t *testing.T) {
 	t.Parallel()
-	ns := scimSetup(t, goodToken)
+	ns := scimSetup(t)
 	key := "tab\there-" + uniqueSuffix()
 	newOrgUser(t, ns, "tab", "scim", key)
 	waitForReason(t, ns, "tab", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonInvalidKey)
