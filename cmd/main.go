@@ -24,6 +24,7 @@ import (
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
+	"github.com/orgsync/orgsync/internal/provider/scim"
 	"github.com/orgsync/orgsync/internal/version"
 )
 
@@ -114,6 +115,7 @@ func main() {
 	providers := provider.Registry{
 		mixpeek.Name:   mixpeek.Provider{},
 		flashback.Name: flashback.Provider{},
+		scim.Name:      scim.Provider{},
 	}
 	ctx := ctrl.SetupSignalHandler()
 	if err := controller.Setup(ctx, mgr, controller.Options{

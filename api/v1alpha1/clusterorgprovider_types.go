@@ -6,7 +6,7 @@ import (
 
 // ClusterOrgProviderSpec is a connection to one upstream organization, usable from the namespaces
 // its namespaceSelector admits.
-// +kubebuilder:validation:XValidation:rule="(has(self.mixpeek) ? 1 : 0) + (has(self.flashback) ? 1 : 0) == 1",message="exactly one provider block must be set: mixpeek or flashback"
+// +kubebuilder:validation:XValidation:rule="(has(self.mixpeek) ? 1 : 0) + (has(self.flashback) ? 1 : 0) + (has(self.scim) ? 1 : 0) == 1",message="exactly one provider block must be set: mixpeek, flashback or scim"
 // +kubebuilder:validation:XValidation:rule="has(self.auth.secretRef.__namespace__) && size(self.auth.secretRef.__namespace__) > 0",message="auth.secretRef.namespace is required on a ClusterOrgProvider"
 type ClusterOrgProviderSpec struct {
 	ProviderConfig `json:",inline"`

@@ -17,6 +17,7 @@ const (
 	ReasonUnauthorized        = "Unauthorized"
 	ReasonForbidden           = "Forbidden"
 	ReasonInvalidKey          = "InvalidKey"
+	ReasonAmbiguousKey        = "AmbiguousKey"
 	ReasonProviderNotFound    = "ProviderNotFound"
 	ReasonProviderNotAllowed  = "ProviderNotAllowed"
 	ReasonProviderInvalid     = "ProviderInvalidConfig"

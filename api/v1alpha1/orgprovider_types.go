@@ -5,7 +5,7 @@ import (
 )
 
 // OrgProviderSpec is a connection to one upstream organization, usable by OrgUsers of its namespace.
-// +kubebuilder:validation:XValidation:rule="(has(self.mixpeek) ? 1 : 0) + (has(self.flashback) ? 1 : 0) == 1",message="exactly one provider block must be set: mixpeek or flashback"
+// +kubebuilder:validation:XValidation:rule="(has(self.mixpeek) ? 1 : 0) + (has(self.flashback) ? 1 : 0) + (has(self.scim) ? 1 : 0) == 1",message="exactly one provider block must be set: mixpeek, flashback or scim"
 // +kubebuilder:validation:XValidation:rule="!has(self.auth.secretRef.__namespace__)",message="auth.secretRef.namespace is not allowed on an OrgProvider: the Secret must be in the provider's own namespace"
 type OrgProviderSpec struct {
 	ProviderConfig `json:",inline"`

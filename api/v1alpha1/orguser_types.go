@@ -41,7 +41,8 @@ type OrgUserSpec struct {
 	// ProviderRef names the provider object to read the user through.
 	ProviderRef ProviderReference `json:"providerRef"`
 
-	// Key identifies the user upstream: an email for Mixpeek, a user id for Flashback.
+	// Key identifies the user upstream: an email for Mixpeek, a user id for Flashback, the value of
+	// the provider's keyAttribute (userName by default) for SCIM.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=320
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="key is immutable; create a new OrgUser for another user"
@@ -69,7 +70,7 @@ type OrgUserStatus struct {
 	// +optional
 	Provider string `json:"provider,omitempty"`
 
-	// UserID is the upstream's id of the user (Mixpeek user_id, Flashback id), cut to 256 bytes.
+	// UserID is the upstream's id of the user (Mixpeek user_id, Flashback id, SCIM id), cut to 256 bytes.
 	// +kubebuilder:validation:MaxLength=256
 	// +optional
 	UserID string `json:"userID,omitempty"`

@@ -15,6 +15,11 @@ type ProviderConfig struct {
 	// +optional
 	Flashback *FlashbackProvider `json:"flashback,omitempty"`
 
+	// SCIM connects to any SCIM 2.0 service's /Users endpoint (GitHub Enterprise, Slack, Zoom,
+	// Atlassian, Entra); keys hold the attribute keyAttribute names.
+	// +optional
+	SCIM *SCIMProvider `json:"scim,omitempty"`
+
 	// Auth names the Secret that holds the API token.
 	Auth ProviderAuth `json:"auth"`
 
@@ -61,6 +66,63 @@ type FlashbackProvider struct {
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != ''",message="baseURL must be an https:// URL with a host"
 	// +optional
 	BaseURL string `json:"baseURL,omitempty"`
+}
+
+// SCIMProvider selects a SCIM 2.0 service (RFC 7643, RFC 7644).
+type SCIMProvider struct {
+	// BaseURL is the SCIM base URL, e.g. https://api.example.com/scim/v2; /Users is appended.
+	// SCIM has no default server, so it is required.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != ''",message="baseURL must be an https:// URL with a host"
+	BaseURL string `json:"baseURL"`
+
+	// KeyAttribute is the SCIM attribute OrgUser.spec.key holds: userName (looked up with a filter,
+	// compared ignoring case), externalId (a filter, compared exactly) or id (GET /Users/{id}).
+	// +kubebuilder:validation:Enum=userName;externalId;id
+	// +kubebuilder:default=userName
+	// +optional
+	KeyAttribute string `json:"keyAttribute,omitempty"`
+
+	// Roles says how status.role is derived. Absent: a roles value equal, ignoring case, to a
+	// normalized role name (Owner, Admin, Manager, Billing, Member, Viewer), else Unknown.
+	// +optional
+	Roles *SCIMRoles `json:"roles,omitempty"`
+}
+
+// SCIMRoles derives the normalized role from one attribute of the SCIM user.
+type SCIMRoles struct {
+	// Attribute is the SCIM attribute whose values are matched: roles, groups, entitlements,
+	// userType, title, or a full URN path such as
+	// urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department.
+	// +kubebuilder:default=roles
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Attribute string `json:"attribute,omitempty"`
+
+	// Map is ordered: the first entry matching any of the user's values (ignoring case) wins.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
+	// +optional
+	Map []SCIMRoleMapEntry `json:"map,omitempty"`
+
+	// Default is the role when no entry matches.
+	// +kubebuilder:validation:Enum=Owner;Admin;Manager;Billing;Member;Viewer;Unknown
+	// +kubebuilder:default=Unknown
+	// +optional
+	Default string `json:"default,omitempty"`
+}
+
+// SCIMRoleMapEntry maps one upstream value to a normalized role.
+type SCIMRoleMapEntry struct {
+	// Value is a value (or display) of the attribute, matched ignoring case.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Value string `json:"value"`
+
+	// Role is the normalized role the value stands for.
+	// +kubebuilder:validation:Enum=Owner;Admin;Manager;Billing;Member;Viewer;Unknown
+	Role string `json:"role"`
 }
 
 // ProviderAuth says where the API token is.

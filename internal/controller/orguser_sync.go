@@ -67,7 +67,7 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		return att, nil
 	}
 
-	name, baseURL, err := backend(prov.config)
+	name, baseURL, options, err := backend(prov.config)
 	if err != nil {
 		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid, "%s: %v", prov.displayName(), err)
 		return att, nil
@@ -93,7 +93,7 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 	rps, burst := rateOf(prov.config)
 	conn, err := r.Pool.Get(string(prov.obj.GetUID()), connection.Settings{
 		Provider: name, BaseURL: baseURL, CABundle: prov.config.CABundle, Timeout: timeoutOf(prov.config),
-		Token: token, RequestsPerSecond: rps, Burst: burst,
+		Token: token, RequestsPerSecond: rps, Burst: burst, Options: options,
 	})
 	if errors.Is(err, connection.ErrForgotten) {
 		// The cache still shows a provider that was deleted; it catches up within a second.
@@ -147,6 +147,10 @@ func classify(providerName string, u provider.User, err error) (syncOutcome, tim
 		return syncOutcome{reason: identityv1alpha1.ReasonForbidden, message: msg, terminal: true}, 0
 	case provider.KindInvalidKey:
 		return syncOutcome{reason: identityv1alpha1.ReasonInvalidKey, message: msg, terminal: true}, 0
+	case provider.KindAmbiguousKey:
+		return syncOutcome{reason: identityv1alpha1.ReasonAmbiguousKey, message: msg, terminal: true}, 0
+	case provider.KindInvalidConfig:
+		return syncOutcome{reason: identityv1alpha1.ReasonProviderInvalid, message: msg, terminal: true}, 0
 	case provider.KindRateLimited:
 		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: msg, rateLimited: true}, perr.RetryAfter
 	default:

@@ -10,10 +10,11 @@ import (
 )
 
 // providerChangeRereadsUsers passes provider edits that change what its users would read: the API or
-// baseURL, the CA bundle, the credential reference, and which namespaces may use it. Edits of
-// rateLimit, timeout and refreshInterval apply from each user's next scheduled read, so that tuning
-// a provider with thousands of users does not send thousands of requests at once. Creations and
-// deletions always pass: users waiting for their provider, or losing it, must hear of it.
+// baseURL (and for scim its key attribute and role mapping), the CA bundle, the credential
+// reference, and which namespaces may use it. Edits of rateLimit, timeout and refreshInterval apply
+// from each user's next scheduled read, so that tuning a provider with thousands of users does not
+// send thousands of requests at once. Creations and deletions always pass: users waiting for their
+// provider, or losing it, must hear of it.
 func providerChangeRereadsUsers() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
@@ -31,13 +32,15 @@ func providerChangeRereadsUsers() predicate.Predicate {
 type connectionIdentity struct {
 	Mixpeek           *identityv1alpha1.MixpeekProvider
 	Flashback         *identityv1alpha1.FlashbackProvider
+	SCIM              *identityv1alpha1.SCIMProvider
 	Auth              identityv1alpha1.ProviderAuth
 	CABundle          []byte
 	NamespaceSelector *metav1.LabelSelector
 }
 
 func connectionIdentityOf(p providerObject) connectionIdentity {
-	return connectionIdentity{Mixpeek: p.config.Mixpeek, Flashback: p.config.Flashback, Auth: p.config.Auth,
+	return connectionIdentity{Mixpeek: p.config.Mixpeek, Flashback: p.config.Flashback, SCIM: p.config.SCIM,
+		Auth:     p.config.Auth,
 		CABundle: p.config.CABundle, NamespaceSelector: p.namespaceSelector}
 }
 

@@ -33,6 +33,9 @@ func TestProviderEditsThatRereadUsers(t *testing.T) {
 		{"provider block", func(p *identityv1alpha1.ClusterOrgProvider) {
 			p.Spec.Mixpeek, p.Spec.Flashback = nil, &identityv1alpha1.FlashbackProvider{}
 		}, true},
+		{"to scim", func(p *identityv1alpha1.ClusterOrgProvider) {
+			p.Spec.Mixpeek, p.Spec.SCIM = nil, &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2"}
+		}, true},
 		{"caBundle", func(p *identityv1alpha1.ClusterOrgProvider) { p.Spec.CABundle = []byte("pem") }, true},
 		{"secret name", func(p *identityv1alpha1.ClusterOrgProvider) { p.Spec.Auth.SecretRef.Name = "other" }, true},
 		{"namespaceSelector", func(p *identityv1alpha1.ClusterOrgProvider) {
@@ -40,6 +43,30 @@ func TestProviderEditsThatRereadUsers(t *testing.T) {
 		}, true},
 	}
 	pred := providerChangeRereadsUsers()
+	scimBase := func() *identityv1alpha1.ClusterOrgProvider {
+		p := base()
+		p.Spec.Mixpeek = nil
+		p.Spec.SCIM = &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2", KeyAttribute: "userName",
+			Roles: &identityv1alpha1.SCIMRoles{Attribute: "roles", Default: "Unknown",
+				Map: []identityv1alpha1.SCIMRoleMapEntry{{Value: "enterprise_owner", Role: "Owner"}}}}
+		return p
+	}
+	for name, edit := range map[string]func(*identityv1alpha1.SCIMProvider){
+		"scim baseURL":       func(s *identityv1alpha1.SCIMProvider) { s.BaseURL = "https://other.example.com/scim/v2" },
+		"scim keyAttribute":  func(s *identityv1alpha1.SCIMProvider) { s.KeyAttribute = "externalId" },
+		"scim roles.map":     func(s *identityv1alpha1.SCIMProvider) { s.Roles.Map[0].Role = "Admin" },
+		"scim roles.default": func(s *identityv1alpha1.SCIMProvider) { s.Roles.Default = "Member" },
+		"scim roles removed": func(s *identityv1alpha1.SCIMProvider) { s.Roles = nil },
+	} {
+		oldObj, newObj := scimBase(), scimBase()
+		edit(newObj.Spec.SCIM)
+		if !pred.Update(event.UpdateEvent{ObjectOld: oldObj, ObjectNew: newObj}) {
+			t.Errorf("edit of %s does not re-read users", name)
+		}
+	}
+	if oldObj, newObj := scimBase(), scimBase(); pred.Update(event.UpdateEvent{ObjectOld: oldObj, ObjectNew: newObj}) {
+		t.Errorf("an unchanged scim block re-reads users")
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			oldObj, newObj := base(), base()

@@ -90,23 +90,27 @@ func (r *ProviderReconciler) evaluate(ctx context.Context, prov *providerObject)
 	if state.reason != "" {
 		return state.reason, state.message, &state, nil
 	}
-	name, _, _ := backend(prov.config)
+	name, _, _, _ := backend(prov.config)
 	return identityv1alpha1.ReasonValid, fmt.Sprintf("Configuration for %s is valid and the token in Secret %s/%s resolves",
 		name, prov.secretNamespace, prov.config.Auth.SecretRef.Name), &state, nil
 }
 
 // configProblem finds what CEL cannot check: a CA bundle without certificates, a bad selector, a
-// provider this build lacks.
+// provider this build lacks, provider options (the scim block) its client cannot use.
 func (r *ProviderReconciler) configProblem(prov *providerObject) string {
-	name, _, err := backend(prov.config)
+	name, baseURL, options, err := backend(prov.config)
 	if err != nil {
 		return err.Error()
 	}
-	if _, ok := r.Providers[name]; !ok {
+	api, ok := r.Providers[name]
+	if !ok {
 		return fmt.Sprintf("Provider %q is not supported by this build", name)
 	}
 	if len(prov.config.CABundle) > 0 && !x509.NewCertPool().AppendCertsFromPEM(prov.config.CABundle) {
 		return "caBundle holds no PEM-encoded certificate"
+	}
+	if problem := optionsProblem(api, baseURL, options); problem != "" {
+		return problem
 	}
 	if prov.namespaceSelector != nil {
 		if _, err := metav1.LabelSelectorAsSelector(prov.namespaceSelector); err != nil {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -10,6 +11,7 @@ import (
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
+	"github.com/orgsync/orgsync/internal/provider/scim"
 )
 
 // Defaults from the API contract, applied when the API server did not default a field (objects
@@ -51,17 +53,33 @@ func (p providerObject) displayName() string {
 	return fmt.Sprintf("%s %s/%s", p.kind, p.obj.GetNamespace(), p.obj.GetName())
 }
 
-// backend returns the upstream API's name and base URL, or an error when the spec names none or both.
-func backend(cfg *identityv1alpha1.ProviderConfig) (name, baseURL string, err error) {
+// backend returns the upstream API's name, base URL and provider options (provider.Config.Options:
+// nil for mixpeek and flashback, scim.Options for scim), or an error when the spec names none or
+// more than one.
+func backend(cfg *identityv1alpha1.ProviderConfig) (name, baseURL string, options any, err error) {
+	var set []string
+	if cfg.Mixpeek != nil {
+		set = append(set, mixpeek.Name)
+	}
+	if cfg.Flashback != nil {
+		set = append(set, flashback.Name)
+	}
+	if cfg.SCIM != nil {
+		set = append(set, scim.Name)
+	}
 	switch {
-	case cfg.Mixpeek != nil && cfg.Flashback != nil:
-		return "", "", fmt.Errorf("both mixpeek and flashback are set; exactly one provider block is allowed")
+	case len(set) > 1:
+		return "", "", nil, fmt.Errorf("%s are set; exactly one provider block (mixpeek, flashback or scim) is allowed",
+			strings.Join(set, " and "))
 	case cfg.Mixpeek != nil:
-		return mixpeek.Name, orDefault(cfg.Mixpeek.BaseURL, mixpeek.DefaultBaseURL), nil
+		return mixpeek.Name, orDefault(cfg.Mixpeek.BaseURL, mixpeek.DefaultBaseURL), nil, nil
 	case cfg.Flashback != nil:
-		return flashback.Name, orDefault(cfg.Flashback.BaseURL, flashback.DefaultBaseURL), nil
+		return flashback.Name, orDefault(cfg.Flashback.BaseURL, flashback.DefaultBaseURL), nil, nil
+	case cfg.SCIM != nil:
+		// No default: the client refuses an empty baseURL, which the CRD requires anyway.
+		return scim.Name, cfg.SCIM.BaseURL, scimOptions(cfg.SCIM), nil
 	default:
-		return "", "", fmt.Errorf("no provider block is set; set exactly one of mixpeek or flashback")
+		return "", "", nil, fmt.Errorf("no provider block is set; set exactly one of mixpeek, flashback or scim")
 	}
 }
 

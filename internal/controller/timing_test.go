@@ -160,6 +160,8 @@ func TestClassify(t *testing.T) {
 		{"401", perr(provider.KindUnauthorized, 401), identityv1alpha1.ReasonUnauthorized, true, 0, false, "401"},
 		{"403", perr(provider.KindForbidden, 403), identityv1alpha1.ReasonForbidden, true, 0, false, "403"},
 		{"invalid key", perr(provider.KindInvalidKey, 0), identityv1alpha1.ReasonInvalidKey, true, 0, false, "InvalidKey"},
+		{"two users match the key", perr(provider.KindAmbiguousKey, 200), identityv1alpha1.ReasonAmbiguousKey, true, 0, false, "200"},
+		{"400 invalidFilter", perr(provider.KindInvalidConfig, 400), identityv1alpha1.ReasonProviderInvalid, true, 0, false, "400"},
 		{"429 with Retry-After", &provider.Error{Provider: "mixpeek", Kind: provider.KindRateLimited, StatusCode: 429, RetryAfter: 42 * time.Second},
 			identityv1alpha1.ReasonProviderUnavailable, false, 42 * time.Second, false, "429"},
 		{"5xx", perr(provider.KindTransient, 503), identityv1alpha1.ReasonProviderUnavailable, false, 0, false, "503"},

@@ -32,6 +32,8 @@ func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderMixpeek)}},
 		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "flashback"},
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderFlashback)}},
+		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "scim"},
+			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderSCIM)}},
 	)
 	names := make([]string, 0, len(demoUsers)+1)
 	for _, u := range demoUsers {
@@ -49,10 +51,10 @@ func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server
 	return names, nil
 }
 
-// servedDemoUsers are the simulator's demo users of the providers the demo's manager registers; the
-// simulator's SCIM users wait for the scim provider.
+// servedDemoUsers are the simulator's demo users of the providers the demo's manager registers:
+// all of them (Mixpeek, Flashback and SCIM).
 func servedDemoUsers() []upstreamsim.DemoUser {
-	return upstreamsim.DemoUsersOf(upstreamsim.ProviderMixpeek, upstreamsim.ProviderFlashback)
+	return upstreamsim.DemoUsersOf(upstreamsim.ProviderMixpeek, upstreamsim.ProviderFlashback, upstreamsim.ProviderSCIM)
 }
 
 func providerConfig(sim *upstreamsim.Server, providerName string) identityv1alpha1.ProviderConfig {
@@ -60,12 +62,24 @@ func providerConfig(sim *upstreamsim.Server, providerName string) identityv1alph
 		Auth:     identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: secretName}},
 		CABundle: sim.CABundle(),
 	}
-	if providerName == upstreamsim.ProviderMixpeek {
+	switch providerName {
+	case upstreamsim.ProviderMixpeek:
 		cfg.Mixpeek = &identityv1alpha1.MixpeekProvider{BaseURL: sim.URL()}
-	} else {
+	case upstreamsim.ProviderSCIM:
+		cfg.SCIM = &identityv1alpha1.SCIMProvider{BaseURL: sim.SCIMBaseURL(), Roles: demoSCIMRoles()}
+	default:
 		cfg.Flashback = &identityv1alpha1.FlashbackProvider{BaseURL: sim.URL()}
 	}
 	return cfg
+}
+
+// demoSCIMRoles is the GitHub Enterprise roles map the simulator's SCIM demo users expect.
+func demoSCIMRoles() *identityv1alpha1.SCIMRoles {
+	roles := &identityv1alpha1.SCIMRoles{Attribute: "roles"}
+	for _, entry := range upstreamsim.DemoSCIMRoles() {
+		roles.Map = append(roles.Map, identityv1alpha1.SCIMRoleMapEntry{Value: entry.Value, Role: entry.Role})
+	}
+	return roles
 }
 
 func orgUser(name, providerName, key string) *identityv1alpha1.OrgUser {

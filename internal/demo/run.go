@@ -1,5 +1,5 @@
 // Package demo runs orgsync end to end on this machine: a local control plane, a simulated upstream
-// speaking both provider APIs, the manager, and sample objects. It is what `make demo` runs.
+// speaking every provider API (Mixpeek, Flashback, SCIM 2.0), the manager, and sample objects. It is what `make demo` runs.
 package demo
 
 import (
@@ -25,6 +25,7 @@ import (
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
+	"github.com/orgsync/orgsync/internal/provider/scim"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 	"github.com/orgsync/orgsync/internal/version"
 )
@@ -78,7 +79,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer cp.stop()
 	fmt.Fprintf(out, "   kubeconfig: %s\n", cp.kubeconfig)
 
-	step(out, "Starting the simulated upstream (Mixpeek and Flashback APIs over HTTPS with their own CA)")
+	step(out, "Starting the simulated upstream (Mixpeek, Flashback and SCIM 2.0 APIs over HTTPS with their own CA)")
 	sim := upstreamsim.New()
 	if err := sim.Start(); err != nil {
 		return fmt.Errorf("start simulator: %w", err)
@@ -157,7 +158,7 @@ func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme)
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
 	err = controller.Setup(ctx, mgr, controller.Options{
-		Providers: provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}},
+		Providers: provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}, scim.Name: scim.Provider{}},
 		UserAgent: version.UserAgent(),
 		// The simulated upstream listens on loopback.
 		AllowPrivateAddresses: true,

@@ -94,8 +94,26 @@ func (s *Suite) NewFlashbackProvider(t *testing.T, namespace, token string) {
 	s.NewProvider(t, namespace, upstreamsim.ProviderFlashback, upstreamsim.ProviderFlashback, token, nil)
 }
 
-// NewProvider creates the OrgProvider name for api (ProviderMixpeek or ProviderFlashback) on sim,
-// with its token in the Secret name+"-token".
+// NewSCIMProvider is NewMixpeekProvider for the simulated SCIM service, named "scim", with the
+// GitHub Enterprise roles map the simulator's SCIM users expect (DemoSCIMRoles).
+func (s *Suite) NewSCIMProvider(t *testing.T, namespace, token string, sim *upstreamsim.Server,
+	mutate ...func(*identityv1alpha1.OrgProvider)) {
+	t.Helper()
+	s.NewProvider(t, namespace, upstreamsim.ProviderSCIM, upstreamsim.ProviderSCIM, token, sim, mutate...)
+}
+
+// DemoSCIMRoles is the scim block's roles map for upstreamsim.DemoSCIMRoles: GitHub Enterprise's
+// roles, read from the roles attribute.
+func DemoSCIMRoles() *identityv1alpha1.SCIMRoles {
+	roles := &identityv1alpha1.SCIMRoles{Attribute: "roles"}
+	for _, entry := range upstreamsim.DemoSCIMRoles() {
+		roles.Map = append(roles.Map, identityv1alpha1.SCIMRoleMapEntry{Value: entry.Value, Role: entry.Role})
+	}
+	return roles
+}
+
+// NewProvider creates the OrgProvider name for api (ProviderMixpeek, ProviderFlashback or
+// ProviderSCIM) on sim, with its token in the Secret name+"-token".
 func (s *Suite) NewProvider(t *testing.T, namespace, name, api, token string, sim *upstreamsim.Server,
 	mutate ...func(*identityv1alpha1.OrgProvider)) {
 	t.Helper()
@@ -109,9 +127,12 @@ func (s *Suite) NewProvider(t *testing.T, namespace, name, api, token string, si
 		Auth:     identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: secret.Name}},
 		CABundle: sim.CABundle(),
 	}
-	if api == upstreamsim.ProviderMixpeek {
+	switch api {
+	case upstreamsim.ProviderMixpeek:
 		cfg.Mixpeek = &identityv1alpha1.MixpeekProvider{BaseURL: sim.URL()}
-	} else {
+	case upstreamsim.ProviderSCIM:
+		cfg.SCIM = &identityv1alpha1.SCIMProvider{BaseURL: sim.SCIMBaseURL(), Roles: DemoSCIMRoles()}
+	default:
 		cfg.Flashback = &identityv1alpha1.FlashbackProvider{BaseURL: sim.URL()}
 	}
 	p := &identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},

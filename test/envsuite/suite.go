@@ -28,6 +28,7 @@ import (
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
+	"github.com/orgsync/orgsync/internal/provider/scim"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 )
 
@@ -122,7 +123,9 @@ func startManager(ctx context.Context, s *Suite) (<-chan error, error) {
 		return nil, fmt.Errorf("manager: %w", err)
 	}
 	err = controller.Setup(ctx, mgr, controller.Options{
-		Providers:               provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}},
+		Providers: provider.Registry{
+			mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}, scim.Name: scim.Provider{},
+		},
 		UserAgent:               "orgsync/envsuite-test",
 		SecretPollInterval:      SecretPollInterval,
 		MaxConcurrentReconciles: 4,

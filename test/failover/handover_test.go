@@ -31,6 +31,7 @@ import (
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
+	"github.com/orgsync/orgsync/internal/provider/scim"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 	"github.com/orgsync/orgsync/test/envsuite"
 )
@@ -71,7 +72,7 @@ func startManager(t *testing.T, cfg *rest.Config, identity string) (stop func())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := controller.Setup(ctx, mgr, controller.Options{
-		Providers:          provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}},
+		Providers:          provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}, scim.Name: scim.Provider{}},
 		UserAgent:          "orgsync/failover-test",
 		SecretPollInterval: time.Second,
 		// The simulator listens on loopback.

@@ -61,6 +61,8 @@ func simConfig(providerName, secretName string) identityv1alpha1.ProviderConfig 
 		cfg.Mixpeek = &identityv1alpha1.MixpeekProvider{BaseURL: sim.URL()}
 	case upstreamsim.ProviderFlashback:
 		cfg.Flashback = &identityv1alpha1.FlashbackProvider{BaseURL: sim.URL()}
+	case upstreamsim.ProviderSCIM:
+		cfg.SCIM = &identityv1alpha1.SCIMProvider{BaseURL: sim.SCIMBaseURL(), Roles: scimRoles()}
 	}
 	return cfg
 }

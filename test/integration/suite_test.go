@@ -25,6 +25,7 @@ import (
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
+	"github.com/orgsync/orgsync/internal/provider/scim"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 )
 
@@ -98,7 +99,7 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	err = controller.Setup(ctx, mgr, controller.Options{
-		Providers:               provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}},
+		Providers:               provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}, scim.Name: scim.Provider{}},
 		UserAgent:               "orgsync/integration-test",
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: 4,

@@ -60,6 +60,27 @@ func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
 		}, "timeout must be more than 0s and at most 5m"},
 		{"zero timeout", func(c *identityv1alpha1.ProviderConfig) { c.Timeout = &metav1.Duration{} }, "timeout must be more than 0s"},
 		{"secret namespace on an OrgProvider", func(c *identityv1alpha1.ProviderConfig) { c.Auth.SecretRef.Namespace = "ops" }, "auth.secretRef.namespace is not allowed on an OrgProvider"},
+		{"mixpeek and scim", func(c *identityv1alpha1.ProviderConfig) {
+			c.SCIM = &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2"}
+		}, "exactly one provider block must be set: mixpeek, flashback or scim"},
+		{"scim without baseURL", func(c *identityv1alpha1.ProviderConfig) { c.Mixpeek, c.SCIM = nil, &identityv1alpha1.SCIMProvider{} }, "baseURL must be an https:// URL"},
+		{"scim plain http baseURL", func(c *identityv1alpha1.ProviderConfig) {
+			c.Mixpeek, c.SCIM = nil, &identityv1alpha1.SCIMProvider{BaseURL: "http://api.example.com/scim/v2"}
+		}, "baseURL must be an https:// URL"},
+		{"scim keyAttribute", func(c *identityv1alpha1.ProviderConfig) {
+			c.Mixpeek, c.SCIM = nil, &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2", KeyAttribute: "email"}
+		}, "keyAttribute"},
+		{"scim role not normalized", func(c *identityv1alpha1.ProviderConfig) {
+			c.Mixpeek, c.SCIM = nil, &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2", Roles: &identityv1alpha1.SCIMRoles{
+				Map: []identityv1alpha1.SCIMRoleMapEntry{{Value: "admins", Role: "Superuser"}}}}
+		}, "roles.map[0].role"},
+		{"scim empty map value", func(c *identityv1alpha1.ProviderConfig) {
+			c.Mixpeek, c.SCIM = nil, &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2", Roles: &identityv1alpha1.SCIMRoles{
+				Map: []identityv1alpha1.SCIMRoleMapEntry{{Value: "", Role: "Admin"}}}}
+		}, "roles.map[0].value"},
+		{"scim default not normalized", func(c *identityv1alpha1.ProviderConfig) {
+			c.Mixpeek, c.SCIM = nil, &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2", Roles: &identityv1alpha1.SCIMRoles{Default: "admin"}}
+		}, "roles.default"},
 		{"negative requestsPerSecond", func(c *identityv1alpha1.ProviderConfig) {
 			c.RateLimit = &identityv1alpha1.RateLimit{RequestsPerSecond: -1}
 		}, "requestsPerSecond"},
@@ -121,6 +142,16 @@ func TestProviderDefaults(t *testing.T) {
 	}
 	if s.RateLimit == nil || s.RateLimit.RequestsPerSecond != 5 || s.RateLimit.Burst != 10 {
 		t.Errorf("rateLimit %+v, want 5 rps burst 10 when the block is omitted", s.RateLimit)
+	}
+
+	sc := newOrgProvider(t, ns, "scim-defaults", identityv1alpha1.ProviderConfig{
+		SCIM: &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2", Roles: &identityv1alpha1.SCIMRoles{}},
+		Auth: identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "s"}},
+	})
+	must(t, k8s.Get(ctxFor(t), client.ObjectKeyFromObject(sc), sc))
+	if got := sc.Spec.SCIM; got.KeyAttribute != "userName" || got.Roles.Attribute != "roles" || got.Roles.Default != "Unknown" {
+		t.Errorf("scim defaults: keyAttribute %q roles.attribute %q roles.default %q, want userName, roles, Unknown",
+			got.KeyAttribute, got.Roles.Attribute, got.Roles.Default)
 	}
 
 	m := newOrgProvider(t, ns, "mixpeek-defaults", identityv1alpha1.ProviderConfig{

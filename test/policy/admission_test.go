@@ -35,6 +35,17 @@ func TestPrivilegedGrantNeedsActiveAdminOrgUser(t *testing.T) {
 	requireDenied(t, lead, roleBinding(ns, "admin", "BOB@example.com"), "OrgUser orgsync-identities/mixpeek-bob")
 	requireDenied(t, lead, clusterRoleBinding("admin", bobKey), "OrgUser orgsync-identities/mixpeek-bob says role Member")
 
+	// SCIM users, their roles from the provider's roles map: an enterprise owner may be granted admin,
+	// a billing manager, a suspended member and an undocumented role may not.
+	requireDenied(t, lead, roleBinding(ns, "admin", hubotKey),
+		refused+hubotKey+" is refused: OrgUser orgsync-identities/scim-hubot says role Billing, state Active, Ready True")
+	requireDenied(t, lead, roleBinding(ns, "admin", samKey),
+		"OrgUser orgsync-identities/scim-sam says role Member, state Suspended, Ready True")
+	requireDenied(t, lead, roleBinding(ns, "admin", "nico.ops+scim@example.com"),
+		"OrgUser orgsync-identities/scim-nico-ops says role Unknown, state Active, Ready True")
+	requireAllowed(t, lead, roleBinding(ns, "admin", monaKey))
+	requireAllowed(t, lead, clusterRoleBinding("admin", monaKey))
+
 	requireAllowed(t, lead, roleBinding(ns, "admin", aliceKey))
 	requireAllowed(t, lead, roleBinding(ns, "admin", frankKey))
 	requireAllowed(t, lead, clusterRoleBinding("admin", aliceKey))
@@ -61,6 +72,11 @@ func TestInactivePeopleAreRefused(t *testing.T) {
 		"nobody@example.com may not create configmaps: OrgUser orgsync-identities/mixpeek-nobody says the account is NotFound")
 	requireDenied(t, newPerson(t, oscarKey), configMap(ns),
 		oscarKey+" may not create configmaps: OrgUser orgsync-identities/flashback-oscar says the account is Deleted")
+
+	requireDenied(t, newPerson(t, samKey), configMap(ns),
+		"sam@example.com may not create configmaps: OrgUser orgsync-identities/scim-sam says the account is Suspended")
+	requireAllowed(t, newPerson(t, monaKey), configMap(ns))
+	requireAllowed(t, newPerson(t, nicoKey), configMap(ns))
 
 	requireAllowed(t, bob, serviceAccount(ns)) // not a resource the binding names
 	requireAllowed(t, newPerson(t, aliceKey), configMap(ns))

@@ -140,6 +140,8 @@ func TestGatekeeperPrivilegedGrant(t *testing.T) {
 		{"RoleBinding", "admin", strangerKey, `granting ClusterRole admin to stranger@example.com is refused: no OrgUser in ["orgsync-identities"] has spec.key stranger@example.com`},
 		{"RoleBinding", "admin", eveKey, `no OrgUser in ["orgsync-identities"] has spec.key eve@example.com`},
 		{"RoleBinding", "admin", "Bob@Example.com", "OrgUser orgsync-identities/mixpeek-bob says role Member, state Suspended"},
+		{"RoleBinding", "admin", samKey, "OrgUser orgsync-identities/scim-sam says role Member, state Suspended, Ready True"},
+		{"RoleBinding", "admin", hubotKey, "OrgUser orgsync-identities/scim-hubot says role Billing, state Active"},
 	}
 	for _, tc := range denied {
 		msgs := policy.violations(t, tc.kind, tc.role, tc.subject, policy.parameters)
@@ -153,6 +155,7 @@ func TestGatekeeperPrivilegedGrant(t *testing.T) {
 	allowed := []struct{ kind, role, subject string }{
 		{"RoleBinding", "admin", aliceKey},
 		{"ClusterRoleBinding", "cluster-admin", frankKey},
+		{"ClusterRoleBinding", "cluster-admin", monaKey},
 		{"RoleBinding", "view", bobKey},
 		{"RoleBinding", "edit", strangerKey},
 	}

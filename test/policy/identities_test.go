@@ -28,6 +28,10 @@ const (
 	erinKey  = "erin+ops@example.com"                 // Mixpeek member, active
 	frankKey = "550e8400-e29b-41d4-a716-446655440000" // Flashback owner, active
 	oscarKey = "550e8400-e29b-41d4-a716-446655440007" // Flashback member, deleted
+	monaKey  = "mona@example.com"                     // SCIM enterprise_owner (Owner), active
+	hubotKey = "hubot@example.com"                    // SCIM billing_manager (Billing), active
+	samKey   = "sam@example.com"                      // SCIM user (Member), suspended
+	nicoKey  = "Nico.Ops+scim@Example.com"            // SCIM security_manager (Unknown), active
 	// nobodyKey has no upstream user: its OrgUser is NotFound.
 	nobodyKey = "nobody@example.com"
 	// strangerKey has no OrgUser anywhere.
@@ -58,9 +62,9 @@ func createTrustedIdentities(t *testing.T) {
 	suite.EnsureNamespace(t, trustedNamespace)
 	suite.NewMixpeekProvider(t, trustedNamespace, envsuite.GoodToken, nil)
 	suite.NewFlashbackProvider(t, trustedNamespace, envsuite.GoodToken)
+	suite.NewSCIMProvider(t, trustedNamespace, envsuite.GoodToken, nil)
 	names := map[string]string{}
-	// Only the providers registered above; the simulator's SCIM demo users wait for a scim provider.
-	for _, demo := range upstreamsim.DemoUsersOf(upstreamsim.ProviderMixpeek, upstreamsim.ProviderFlashback) {
+	for _, demo := range upstreamsim.DemoUsersOf(upstreamsim.ProviderMixpeek, upstreamsim.ProviderFlashback, upstreamsim.ProviderSCIM) {
 		suite.NewOrgUser(t, trustedNamespace, demo.Name, demo.Provider, demo.Key)
 		names[demo.Name] = demo.State
 	}
