@@ -247,8 +247,9 @@ func nextAttempt(att attempt, failures int, in statusInput) time.Duration {
 			}
 		}
 		return delay
-	case out.reason == identityv1alpha1.ReasonInvalidKey:
-		return 0 // only an edit of the object can fix the key
+	case out.reason == identityv1alpha1.ReasonInvalidKey, out.reason == identityv1alpha1.ReasonAmbiguousKey:
+		// Only an edit of the object (or of its provider, which re-reads its users) can fix the key.
+		return 0
 	default:
 		return wait.Jitter(att.refreshInterval, jitterFraction)
 	}

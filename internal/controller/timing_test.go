@@ -117,6 +117,7 @@ func TestTimingNextAttempt(t *testing.T) {
 		{"secret missing: not faster than refresh", terminalAttempt(identityv1alpha1.ReasonSecretNotFound), 0, in, refresh, 66 * time.Minute},
 		{"invalid key: only an edit helps", terminalAttempt(identityv1alpha1.ReasonInvalidKey), 0, in, 0, 0},
 		{"invalid key from the client: only an edit helps", att(perr(provider.KindInvalidKey, 0)), 0, in, 0, 0},
+		{"ambiguous key: only an edit of the object or provider helps", att(perr(provider.KindAmbiguousKey, 0)), 0, in, 0, 0},
 		{"429 waits for Retry-After", att(rateLimited(90 * time.Second)), 1, in, 90 * time.Second, 99 * time.Second},
 		{"429 waits for Retry-After after a good sync", att(rateLimited(10 * time.Minute)), 1, recentlySynced, 10 * time.Minute, 11 * time.Minute},
 		{"429 without Retry-After backs off", att(rateLimited(0)), 1, in, 4500 * time.Millisecond, 5500 * time.Millisecond},

@@ -188,10 +188,11 @@ func requireConditionsObserved(t *testing.T, user *identityv1alpha1.OrgUser) {
 	}
 }
 
-func requireNoCondition(t *testing.T, user *identityv1alpha1.OrgUser, condType string) {
+// requireNotStalled checks that Stalled is absent or False: the failure is not terminal.
+func requireNotStalled(t *testing.T, user *identityv1alpha1.OrgUser) {
 	t.Helper()
-	if c := meta.FindStatusCondition(user.Status.Conditions, condType); c != nil && c.Status == metav1.ConditionTrue {
-		t.Errorf("condition %s should be absent or False, is %s/%s", condType, c.Status, c.Reason)
+	if c := meta.FindStatusCondition(user.Status.Conditions, identityv1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+		t.Errorf("condition Stalled should be absent or False, is %s/%s", c.Status, c.Reason)
 	}
 }
 

@@ -101,7 +101,7 @@ func TestSCIMUsersAreMirroredThroughTheRolesMap(t *testing.T) {
 	if st.CreatedAt == nil || !st.CreatedAt.Time.Equal(time.Date(2025, 1, 2, 9, 0, 0, 0, time.UTC)) || st.UpdatedAt == nil {
 		t.Errorf("createdAt %v updatedAt %v, want meta.created and meta.lastModified", st.CreatedAt, st.UpdatedAt)
 	}
-	requireNoCondition(t, u, identityv1alpha1.ConditionStalled)
+	requireNotStalled(t, u)
 	requireConditionsObserved(t, u)
 
 	for name, want := range map[string][3]string{
@@ -247,7 +247,7 @@ func TestSCIMTwoMatchesAreAmbiguous(t *testing.T) {
 	if u.Status.UserID != first || u.Status.Role != "Owner" {
 		t.Errorf("after the fix: userID %q role %s, want %q Owner", u.Status.UserID, u.Status.Role, first)
 	}
-	requireNoCondition(t, u, identityv1alpha1.ConditionStalled)
+	requireNotStalled(t, u)
 }
 
 // A server that cannot filter by the key attribute (400 invalidFilter) is a provider configuration

@@ -33,7 +33,7 @@ func TestMixpeekUserIsMirrored(t *testing.T) {
 		t.Errorf("timestamps: updatedAt %v lastLoginAt %v deletedAt %v", st.UpdatedAt, st.LastLoginAt, st.DeletedAt)
 	}
 	waitForReason(t, ns, "alice", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	requireNoCondition(t, user, identityv1alpha1.ConditionStalled)
+	requireNotStalled(t, user)
 	requireConditionsObserved(t, user)
 }
 

@@ -40,7 +40,7 @@ func TestTransientFailureOnFirstSync(t *testing.T) {
 
 	u := waitForReason(t, ns, "una", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
 	waitForReason(t, ns, "una", identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
-	requireNoCondition(t, u, identityv1alpha1.ConditionStalled)
+	requireNotStalled(t, u)
 
 	// Backoff retries on its own; once the upstream recovers the user syncs without any nudge.
 	own.ClearFaults()
@@ -69,7 +69,7 @@ func TestTransientFailureKeepsASyncedUserReady(t *testing.T) {
 	if u.Status.Role != "Owner" {
 		t.Errorf("role = %q, want the mirrored Owner kept", u.Status.Role)
 	}
-	requireNoCondition(t, u, identityv1alpha1.ConditionStalled)
+	requireNotStalled(t, u)
 }
 
 func TestSyncedUserTurnsStaleAfterThreeRefreshIntervals(t *testing.T) {
