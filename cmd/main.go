@@ -51,6 +51,7 @@ func main() {
 		leaderElectionNamespace string
 		leaderElection          leaderElectionTiming
 		allowPrivateAddresses   bool
+		pprofAddr               string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -74,6 +75,9 @@ func main() {
 	flag.BoolVar(&allowPrivateAddresses, "allow-private-addresses", false,
 		"Let providers' baseURLs reach loopback, private and other non-public addresses (an in-cluster or on-premises upstream). "+
 			"Link-local and cloud metadata addresses are refused regardless.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
+		"The address the pprof endpoint binds to (e.g. 127.0.0.1:6060) for heap and CPU profiles; empty disables it. "+
+			"It has no authentication: bind it to loopback and use kubectl port-forward.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -92,6 +96,7 @@ func main() {
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions,
 		HealthProbeBindAddress:  probeAddr,
+		PprofBindAddress:        pprofAddr,
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionID:        "orgsync.identity.orgsync.io",
 		LeaderElectionNamespace: leaderElectionNamespace,
