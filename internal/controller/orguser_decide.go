@@ -79,6 +79,10 @@ func decide0(in decisionInput) decision {
 		// aged past the staleness limit meanwhile. Nothing postpones that.
 		wait := att.deferred
 		if att.notDue {
+			if in.record.readAt.IsZero() {
+				// No read is scheduled (InvalidKey, AmbiguousKey): mending labels must not start one.
+				return decision{record: rec}
+			}
 			wait = max(time.Second, in.record.readAt.Sub(in.now))
 		}
 		d := decision{requeue: capAtStaleDeadline(in, refresh, wait), record: rec}

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -57,6 +58,9 @@ func TestDecide(t *testing.T) {
 			record:      userRecord{seen: true, refreshInterval: refresh, readAt: now.Add(20 * time.Minute)},
 			lastSuccess: now.Add(-10 * time.Minute), att: attempt{notDue: true},
 			wantLabels: true, minRequeue: 20 * time.Minute, maxRequeue: 20 * time.Minute},
+		{name: "no read due and none scheduled (ambiguous key): labels mended, no timer started",
+			prev: stalledStatus(identityv1alpha1.ReasonAmbiguousKey), labels: nil,
+			record: userRecord{seen: true, refreshInterval: refresh}, att: attempt{notDue: true}, wantLabels: true},
 		{name: "429 for a fresh user writes nothing and waits for the pause", prev: fresh, labels: mirroredLabels(&fresh), record: seen,
 			lastSuccess: now.Add(-10 * time.Minute),
 			att:         attempt{refreshInterval: refresh, outcome: limited, pausedUntil: now.Add(30 * time.Second)},
@@ -113,25 +117,45 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// Whatever the attempt, a Ready user with a known last success never comes back after its stale
-// deadline (plus a second), so nothing postpones staleness.
+// Whatever the attempt (random deferrals, Retry-After, pauses, failures, spreads, successes), a Ready
+// user with a known last success never comes back after its stale deadline plus a second: nothing
+// postpones staleness.
 func TestDecideNeverSchedulesPastTheStaleDeadline(t *testing.T) {
-	refresh := time.Hour
-	for _, age := range []time.Duration{0, time.Minute, refresh, 2 * refresh, 3*refresh - time.Second} {
-		for _, att := range []attempt{
-			{deferred: 48 * time.Hour, deferredCause: "paused"},
-			{refreshInterval: refresh, deferred: 59 * time.Minute, deferredCause: "spread"},
-			{refreshInterval: refresh, outcome: syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, rateLimited: true},
-				retryAfter: 24 * time.Hour},
-			{refreshInterval: refresh, outcome: syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: "500"}},
-		} {
-			prev := syncedAt(statusNow.Add(-age))
-			d := decide(decisionInput{prev: &prev, generation: 1, now: statusNow, lastSuccess: statusNow.Add(-age),
-				record: userRecord{seen: true, refreshInterval: refresh, failures: 7}, att: att})
-			deadline := statusNow.Add(-age).Add(3 * refresh).Add(time.Second)
-			if at := statusNow.Add(d.requeue); at.After(deadline) {
-				t.Errorf("age %s, attempt %+v: comes back at deadline + %s", age, att, at.Sub(deadline))
-			}
+	rng := rand.New(rand.NewPCG(1, 2))
+	outcomes := []syncOutcome{
+		{reason: identityv1alpha1.ReasonProviderUnavailable, rateLimited: true},
+		{reason: identityv1alpha1.ReasonProviderUnavailable, message: "500"},
+		{reason: identityv1alpha1.ReasonSynced, user: &provider.User{ID: "u", Role: "Member", State: "Active"}, providerName: "mixpeek"},
+	}
+	for range 5000 {
+		refresh := time.Duration(10+rng.IntN(3600)) * time.Second
+		age := time.Duration(rng.Int64N(int64(3 * refresh)))
+		var att attempt
+		switch rng.IntN(3) {
+		case 0:
+			att = attempt{deferred: time.Duration(rng.Int64N(int64(48 * time.Hour))), deferredCause: "paused"}
+		case 1:
+			att = attempt{notDue: true}
+		default:
+			att = attempt{refreshInterval: refresh, outcome: outcomes[rng.IntN(len(outcomes))],
+				retryAfter:  time.Duration(rng.Int64N(int64(24 * time.Hour))),
+				pausedUntil: statusNow.Add(time.Duration(rng.Int64N(int64(24 * time.Hour)))), answerAge: time.Duration(rng.Int64N(int64(refresh / 4)))}
+		}
+		prev := syncedAt(statusNow.Add(-age))
+		rec := userRecord{seen: true, refreshInterval: refresh, failures: rng.IntN(12),
+			readAt: statusNow.Add(time.Duration(rng.Int64N(int64(48 * time.Hour))))}
+		d := decide(decisionInput{prev: &prev, labels: mirroredLabels(&prev), generation: 1, now: statusNow,
+			lastSuccess: statusNow.Add(-age), record: rec, att: att})
+		if d.status != nil && !readyNow(d.status) {
+			continue // written Stale or failed: no longer a Ready mirror to keep
+		}
+		if att.outcome.succeeded() {
+			continue // a success restarts the clock
+		}
+		deadline := statusNow.Add(-age).Add(3 * refresh).Add(time.Second)
+		if at := statusNow.Add(d.requeue); d.requeue <= 0 || at.After(deadline) {
+			t.Fatalf("refresh %s, age %s, attempt %+v: comes back in %s, %s past the stale deadline",
+				refresh, age, att, d.requeue, at.Sub(deadline))
 		}
 	}
 }
