@@ -65,6 +65,9 @@ type config struct {
 	// Scenario 8: unrelated Secrets in the cluster and their size.
 	unrelatedSecrets int
 	secretBytes      int
+
+	// Scenario 9: OrgUsers on a SCIM OrgProvider, and as many on a fresh Mixpeek OrgProvider.
+	scimUsers int
 }
 
 func newConfig(opts options) (config, error) {
@@ -78,6 +81,7 @@ func newConfig(opts options) (config, error) {
 		blackholeDuration: 2 * time.Minute,
 		failoverWindow:    time.Minute, failoverFaultShare: 0.05,
 		unrelatedSecrets: 10000, secretBytes: 10 * 1024,
+		scimUsers: 2000,
 	}
 	if opts.smoke {
 		cfg.users = 100
@@ -91,6 +95,7 @@ func newConfig(opts options) (config, error) {
 		cfg.blackholeDuration = 2 * cfg.interval
 		cfg.failoverWindow = 2 * cfg.interval
 		cfg.unrelatedSecrets = 100
+		cfg.scimUsers = 100
 	}
 	if opts.users > 0 {
 		cfg.users = opts.users
@@ -114,6 +119,9 @@ func newConfig(opts options) (config, error) {
 	return cfg, nil
 }
 
+// lastScenario is the highest scenario number.
+const lastScenario = 9
+
 func parseScenarios(list string) (map[int]bool, error) {
 	selected := map[int]bool{}
 	for field := range strings.SplitSeq(list, ",") {
@@ -122,8 +130,8 @@ func parseScenarios(list string) (map[int]bool, error) {
 			continue
 		}
 		n, err := strconv.Atoi(field)
-		if err != nil || n < 1 || n > 8 {
-			return nil, fmt.Errorf("-scenarios: %q is not a scenario number 1..8", field)
+		if err != nil || n < 1 || n > lastScenario {
+			return nil, fmt.Errorf("-scenarios: %q is not a scenario number 1..%d", field, lastScenario)
 		}
 		selected[n] = true
 	}
@@ -154,3 +162,13 @@ func findRepoRoot() (string, error) {
 
 // perProvider is the number of main-population users of each provider.
 func (c config) perProvider() int { return c.users / 2 }
+
+// needsMain reports whether a selected scenario uses the main population; scenario 9 brings its own.
+func (c config) needsMain() bool {
+	for n := range c.scenarios {
+		if n != 9 {
+			return true
+		}
+	}
+	return false
+}
