@@ -13,8 +13,8 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
@@ -229,15 +229,16 @@ func (s *Suite) GetUnstructured(t *testing.T, namespace, name string) *unstructu
 }
 
 // ListUsers returns the namespace's OrgUsers by name.
-func (s *Suite) ListUsers(t *testing.T, namespace string) map[string]identityv1alpha1.OrgUser {
-	t.Helper()
+func (s *Suite) ListUsers(ctx context.Context, namespace string) (map[string]identityv1alpha1.OrgUser, error) {
 	list := &identityv1alpha1.OrgUserList{}
-	Must(t, s.Client.List(Ctx(t), list, client.InNamespace(namespace)))
+	if err := s.Client.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
 	out := make(map[string]identityv1alpha1.OrgUser, len(list.Items))
 	for _, u := range list.Items {
 		out[u.Name] = u
 	}
-	return out
+	return out, nil
 }
 
 // WaitForReady waits until Ready has the status and reason for the OrgUser's current generation.
