@@ -291,6 +291,21 @@ func (s *Suite) WaitForProviderReady(t *testing.T, obj client.Object, conditions
 	})
 }
 
+// WaitForOrgProvider re-reads the OrgProvider until check accepts it or timeout passes, and returns
+// the accepted object.
+func (s *Suite) WaitForOrgProvider(t *testing.T, timeout time.Duration, namespace, name string,
+	check func(*identityv1alpha1.OrgProvider) error) *identityv1alpha1.OrgProvider {
+	t.Helper()
+	p := &identityv1alpha1.OrgProvider{}
+	Eventually(t, timeout, func() error {
+		if err := s.Client.Get(Ctx(t), client.ObjectKey{Namespace: namespace, Name: name}, p); err != nil {
+			return err
+		}
+		return check(p)
+	})
+	return p
+}
+
 // RequireConditionsObserved checks the kstatus rule: status and every condition observed the generation.
 func RequireConditionsObserved(t *testing.T, user *identityv1alpha1.OrgUser) {
 	t.Helper()

@@ -6,11 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
@@ -58,20 +56,7 @@ func TestHugeUpstreamValuesStayBounded(t *testing.T) {
 	suite.NewOrgUser(t, ns, "huge", "mixpeek", email)
 
 	u := suite.WaitForCondition(t, ns, "huge", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	for _, f := range []struct {
-		name  string
-		value string
-		max   int
-	}{
-		{"userID", u.Status.UserID, 256},
-		{"displayName", u.Status.DisplayName, 256},
-		{"providerRole", u.Status.ProviderRole, 64},
-	} {
-		if len(f.value) > f.max || len(f.value) < f.max-1 || !utf8.ValidString(f.value) || !strings.HasPrefix(huge, f.value) {
-			t.Errorf("%s: %d bytes (valid UTF-8 %v), want the upstream value cut to %d bytes on a character boundary",
-				f.name, len(f.value), utf8.ValidString(f.value), f.max)
-		}
-	}
+	requireCutToLimits(t, u, huge)
 	if u.Status.Role != "Unknown" {
 		t.Errorf("role %q, want Unknown", u.Status.Role)
 	}
@@ -96,10 +81,8 @@ func TestServiceUnavailableWithRetryAfterPausesTheProvider(t *testing.T) {
 	asked := time.Now()
 	value := suite.RequestRefresh(t, ns, "mia")
 
-	prov := &identityv1alpha1.OrgProvider{}
-	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
-		envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
-		if prov.Status.RateLimitedUntil == nil {
+	prov := suite.WaitForOrgProvider(t, envsuite.SettleTimeout, ns, "flashback", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil == nil {
 			return errorfNotYet("status.rateLimitedUntil not set after a 503 with Retry-After")
 		}
 		return nil
@@ -111,10 +94,9 @@ func TestServiceUnavailableWithRetryAfterPausesTheProvider(t *testing.T) {
 	// After the pause the forced refresh is made, the user is synced and the pause is removed.
 	suite.WaitForHandled(t, ns, "mia", value)
 	suite.WaitForCondition(t, ns, "mia", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
-		envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
-		if prov.Status.RateLimitedUntil != nil {
-			return errorfNotYet("status.rateLimitedUntil %s still set after a successful call", prov.Status.RateLimitedUntil)
+	suite.WaitForOrgProvider(t, envsuite.SettleTimeout, ns, "flashback", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil != nil {
+			return errorfNotYet("status.rateLimitedUntil %s still set after a successful call", p.Status.RateLimitedUntil)
 		}
 		return nil
 	})

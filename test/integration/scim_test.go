@@ -5,12 +5,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
@@ -332,19 +330,7 @@ func TestSCIMHugeValuesStayBounded(t *testing.T) {
 	suite.NewOrgUser(t, ns, "huge", "scim", key)
 
 	u := suite.WaitForCondition(t, ns, "huge", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	for _, f := range []struct {
-		name, value string
-		max         int
-	}{
-		{"userID", u.Status.UserID, 256},
-		{"displayName", u.Status.DisplayName, 256},
-		{"providerRole", u.Status.ProviderRole, 64},
-	} {
-		if len(f.value) > f.max || len(f.value) < f.max-1 || !utf8.ValidString(f.value) || !strings.HasPrefix(huge, f.value) {
-			t.Errorf("%s: %d bytes (valid UTF-8 %v), want the upstream value cut to %d bytes on a character boundary",
-				f.name, len(f.value), utf8.ValidString(f.value), f.max)
-		}
-	}
+	requireCutToLimits(t, u, huge)
 	if u.Status.Role != "Member" { // the map's default: no entry matches the huge value
 		t.Errorf("role %q, want Member", u.Status.Role)
 	}
@@ -405,10 +391,8 @@ func TestSCIMUpstreamRateLimitPausesTheProvider(t *testing.T) {
 	}
 	value := suite.RequestRefresh(t, ns, "first")
 
-	prov := &identityv1alpha1.OrgProvider{}
-	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
-		envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKey{Namespace: ns, Name: "scim"}, prov))
-		if prov.Status.RateLimitedUntil == nil {
+	suite.WaitForOrgProvider(t, envsuite.SettleTimeout, ns, "scim", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil == nil {
 			return errorfNotYet("status.rateLimitedUntil not set (429s so far: %d)", own.RateLimited())
 		}
 		return nil
@@ -422,10 +406,9 @@ func TestSCIMUpstreamRateLimitPausesTheProvider(t *testing.T) {
 	if n := own.RateLimited(); n > users+2 {
 		t.Errorf("the upstream answered %d requests 429 for %d waiting users; the pause was not honoured", n, users+1)
 	}
-	envsuite.Eventually(t, 2*envsuite.SettleTimeout, func() error {
-		envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKey{Namespace: ns, Name: "scim"}, prov))
-		if prov.Status.RateLimitedUntil != nil && time.Now().After(prov.Status.RateLimitedUntil.Add(time.Second)) {
-			return errorfNotYet("rateLimitedUntil %s has passed and is still set", prov.Status.RateLimitedUntil)
+	suite.WaitForOrgProvider(t, 2*envsuite.SettleTimeout, ns, "scim", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil != nil && time.Now().After(p.Status.RateLimitedUntil.Add(time.Second)) {
+			return errorfNotYet("rateLimitedUntil %s has passed and is still set", p.Status.RateLimitedUntil)
 		}
 		return nil
 	})

@@ -6,7 +6,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
@@ -109,10 +108,8 @@ func TestRateLimitPausesTheWholeProvider(t *testing.T) {
 	own.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Status: 429, RetryAfter: "6", Times: 1})
 	value := suite.RequestRefresh(t, ns, "rae")
 
-	prov := &identityv1alpha1.OrgProvider{}
-	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
-		envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
-		if prov.Status.RateLimitedUntil == nil {
+	prov := suite.WaitForOrgProvider(t, envsuite.SettleTimeout, ns, "flashback", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil == nil {
 			return errorfNotYet("status.rateLimitedUntil not set")
 		}
 		return nil
@@ -149,10 +146,9 @@ func TestRateLimitPausesTheWholeProvider(t *testing.T) {
 	// After Retry-After both sync, and rateLimitedUntil is removed.
 	suite.WaitForCondition(t, ns, "roy", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	suite.WaitForCondition(t, ns, "rae", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
-		envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
-		if prov.Status.RateLimitedUntil != nil {
-			return errorfNotYet("rateLimitedUntil still %s", prov.Status.RateLimitedUntil)
+	suite.WaitForOrgProvider(t, envsuite.SettleTimeout, ns, "flashback", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil != nil {
+			return errorfNotYet("rateLimitedUntil still %s", p.Status.RateLimitedUntil)
 		}
 		return nil
 	})
