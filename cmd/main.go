@@ -7,13 +7,11 @@ import (
 	"os"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -92,26 +90,18 @@ func main() {
 		metricsOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsOptions,
-		HealthProbeBindAddress:  probeAddr,
-		PprofBindAddress:        pprofAddr,
-		LeaderElection:          enableLeaderElection,
-		LeaderElectionID:        "orgsync.identity.orgsync.io",
-		LeaderElectionNamespace: leaderElectionNamespace,
-		LeaseDuration:           &leaderElection.leaseDuration,
-		RenewDeadline:           &leaderElection.renewDeadline,
-		RetryPeriod:             &leaderElection.retryPeriod,
-		// A leader that stops on purpose hands over at once instead of after the lease expires.
-		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controller.CacheOptions(),
-		Client: client.Options{Cache: &client.CacheOptions{
-			// Secrets are read straight from the API server, one named Secret at a time, so the
-			// manager never lists or caches the cluster's Secrets.
-			DisableFor: []client.Object{&corev1.Secret{}},
-		}},
-	})
+	// Everything but the addresses and leader election comes from controller.ManagerOptions, which the
+	// tests and the demo start from too.
+	mgrOptions := controller.ManagerOptions(scheme)
+	mgrOptions.Metrics = metricsOptions
+	mgrOptions.HealthProbeBindAddress = probeAddr
+	mgrOptions.PprofBindAddress = pprofAddr
+	mgrOptions.LeaderElection = enableLeaderElection
+	mgrOptions.LeaderElectionNamespace = leaderElectionNamespace
+	mgrOptions.LeaseDuration = &leaderElection.leaseDuration
+	mgrOptions.RenewDeadline = &leaderElection.renewDeadline
+	mgrOptions.RetryPeriod = &leaderElection.retryPeriod
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), mgrOptions)
 	if err != nil {
 		setupLog.Error(err, "Unable to create manager")
 		os.Exit(1)

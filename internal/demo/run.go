@@ -18,14 +18,10 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/controller"
-	"github.com/orgsync/orgsync/internal/provider"
-	"github.com/orgsync/orgsync/internal/provider/flashback"
-	"github.com/orgsync/orgsync/internal/provider/mixpeek"
-	"github.com/orgsync/orgsync/internal/provider/scim"
+	"github.com/orgsync/orgsync/internal/provider/builtin"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 	"github.com/orgsync/orgsync/internal/version"
 )
@@ -148,17 +144,12 @@ func Run(ctx context.Context, opts Options) error {
 }
 
 func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme) (<-chan error, error) {
-	mgr, err := ctrl.NewManager(cp.config, ctrl.Options{
-		Cache:                  controller.CacheOptions(),
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
+	mgr, err := ctrl.NewManager(cp.config, controller.ManagerOptions(scheme))
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
 	err = controller.Setup(ctx, mgr, controller.Options{
-		Providers: provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}, scim.Name: scim.Provider{}},
+		Providers: builtin.Providers(),
 		UserAgent: version.UserAgent(),
 		// The simulated upstream listens on loopback.
 		AllowPrivateAddresses: true,

@@ -1,6 +1,8 @@
-// Package envsuite starts what the envtest suites of test/policy and test/gitops share: a real API
-// server (envtest), the simulated upstream and the orgsync controllers, and gives their tests helpers
-// to create objects and wait for the controller.
+// Package envsuite starts what the envtest suites share: a real API server (envtest), the simulated
+// upstream, a client, and (unless a suite runs its own managers) the orgsync controllers in the test
+// process, built from controller.ManagerOptions as cmd/main.go builds them. Its helpers create
+// objects and wait for the controller. test/integration, test/gitops and test/policy run on it with
+// the in-process manager; test/outage and test/failover start their own managers on its control plane.
 package envsuite
 
 import (
@@ -21,14 +23,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/controller"
 	"github.com/orgsync/orgsync/internal/provider"
-	"github.com/orgsync/orgsync/internal/provider/flashback"
-	"github.com/orgsync/orgsync/internal/provider/mixpeek"
-	"github.com/orgsync/orgsync/internal/provider/scim"
+	"github.com/orgsync/orgsync/internal/provider/builtin"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 )
 
@@ -46,10 +45,24 @@ const SecretPollInterval = 500 * time.Millisecond
 type Suite struct {
 	Env    *envtest.Environment
 	Config *rest.Config
-	Client client.Client
+	// Client reads and writes as a member of system:masters, and can watch.
+	Client client.WithWatch
 	Scheme *k8sruntime.Scheme
-	// Sim is the simulator shared by the package's tests; tests that inject faults start their own.
+	// Sim is the simulator shared by the package's tests; tests that inject faults start their own
+	// (OwnSimulator).
 	Sim *upstreamsim.Server
+}
+
+// Config says what a package needs of the suite beyond the control plane, the simulator and the
+// client, which every package gets.
+type Config struct {
+	// NoManager leaves the controllers out of the test process, for packages that run their own
+	// managers (test/outage runs the manager binary, test/failover two managers with leader election).
+	NoManager bool
+	// APIServerCertDir, when set, is where the API server keeps its serving certificates. A directory
+	// of the caller's survives an API server Stop/Start (one envtest made itself is deleted, and the
+	// restarted server would get a new CA that no running manager trusts).
+	APIServerCertDir string
 }
 
 // RepoRoot is the repository's top directory, found from this file's location.
@@ -58,29 +71,60 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// Run starts the suite, hands it to use, runs the package's tests and stops everything; its result
-// is the exit code for TestMain.
+// NewScheme registers the client-go types and orgsync's, as cmd/main.go does.
+func NewScheme() *k8sruntime.Scheme {
+	scheme := k8sruntime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(identityv1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+// Providers is the registry of every provider the simulator speaks, for the managers the suites start.
+func Providers() provider.Registry { return builtin.Providers() }
+
+// ControllerOptions are the controller options of the suites' managers: every provider, a short
+// Secret poll, four workers, and loopback allowed (the simulators listen there).
+func ControllerOptions() controller.Options {
+	return controller.Options{
+		Providers:               Providers(),
+		UserAgent:               "orgsync/envsuite-test",
+		SecretPollInterval:      SecretPollInterval,
+		MaxConcurrentReconciles: 4,
+		AllowPrivateAddresses:   true,
+	}
+}
+
+// Run starts the suite with the controllers, hands it to use, runs the package's tests and stops
+// everything; its result is the exit code for TestMain.
 func Run(m *testing.M, use func(*Suite)) int {
+	return RunWith(m, Config{}, func(s *Suite) error { use(s); return nil })
+}
+
+// RunWith is Run with cfg; an error from use ends the run before any test.
+func RunWith(m *testing.M, cfg Config, use func(*Suite) error) int {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run these tests with 'make test', which builds the API server binaries")
 		return 1
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
-	s := &Suite{Scheme: k8sruntime.NewScheme()}
-	utilruntime.Must(clientgoscheme.AddToScheme(s.Scheme))
-	utilruntime.Must(identityv1alpha1.AddToScheme(s.Scheme))
+	s := &Suite{Scheme: NewScheme()}
 
 	s.Env = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+		// A loaded two-core machine can take well over envtest's default 20s to start the API server.
+		ControlPlaneStartTimeout: 3 * time.Minute,
 	}
-	cfg, err := s.Env.Start()
+	if cfg.APIServerCertDir != "" {
+		s.Env.ControlPlane.APIServer = &envtest.APIServer{CertDir: cfg.APIServerCertDir}
+	}
+	restConfig, err := s.Env.Start()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "start envtest: %v\n", err)
 		return 1
 	}
 	defer func() { _ = s.Env.Stop() }()
-	s.Config = cfg
+	s.Config = restConfig
 
 	s.Sim = upstreamsim.New()
 	if err := s.Sim.Start(); err != nil {
@@ -92,46 +136,43 @@ func Run(m *testing.M, use func(*Suite)) int {
 	s.Sim.ForbidToken(ForbiddenToken)
 	upstreamsim.SeedDemo(s.Sim)
 
-	if s.Client, err = client.New(cfg, client.Options{Scheme: s.Scheme}); err != nil {
+	if s.Client, err = client.NewWithWatch(restConfig, client.Options{Scheme: s.Scheme}); err != nil {
 		fmt.Fprintf(os.Stderr, "client: %v\n", err)
 		return 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done, err := startManager(ctx, s)
-	if err != nil {
+	var done <-chan error
+	if !cfg.NoManager {
+		if done, err = StartManager(ctx, s.Config, controller.ManagerOptions(s.Scheme), ControllerOptions()); err != nil {
+			fmt.Fprintf(os.Stderr, "%v\n", err)
+			return 1
+		}
+	}
+
+	if err := use(s); err != nil {
 		fmt.Fprintf(os.Stderr, "%v\n", err)
 		return 1
 	}
-
-	use(s)
 	code := m.Run()
 	cancel()
-	if err := <-done; err != nil {
-		fmt.Fprintf(os.Stderr, "manager stopped with error: %v\n", err)
+	if done != nil {
+		if err := <-done; err != nil {
+			fmt.Fprintf(os.Stderr, "manager stopped with error: %v\n", err)
+		}
 	}
 	return code
 }
 
-func startManager(ctx context.Context, s *Suite) (<-chan error, error) {
-	mgr, err := ctrl.NewManager(s.Config, ctrl.Options{
-		Scheme:                 s.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
+// StartManager runs a manager with the orgsync controllers on cfg until ctx ends, and returns once
+// its cache has synced (for a manager with leader election: once it has started, leader or not). The
+// manager's error, if any, arrives on the channel when it stops.
+func StartManager(ctx context.Context, cfg *rest.Config, opts ctrl.Options, controllers controller.Options) (<-chan error, error) {
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		return nil, fmt.Errorf("manager: %w", err)
 	}
-	err = controller.Setup(ctx, mgr, controller.Options{
-		Providers: provider.Registry{
-			mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}, scim.Name: scim.Provider{},
-		},
-		UserAgent:               "orgsync/envsuite-test",
-		SecretPollInterval:      SecretPollInterval,
-		MaxConcurrentReconciles: 4,
-		AllowPrivateAddresses:   true, // the simulators listen on loopback
-	})
-	if err != nil {
+	if err := controller.Setup(ctx, mgr, controllers); err != nil {
 		return nil, fmt.Errorf("setup controllers: %w", err)
 	}
 	done := make(chan error, 1)

@@ -6,82 +6,50 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zapcore"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/controller"
-	"github.com/orgsync/orgsync/internal/provider"
-	"github.com/orgsync/orgsync/internal/provider/flashback"
-	"github.com/orgsync/orgsync/internal/provider/mixpeek"
-	"github.com/orgsync/orgsync/internal/provider/scim"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 	"github.com/orgsync/orgsync/test/envsuite"
 )
 
-const (
-	token   = "sk_test_failover_0123456789"
-	refresh = 10 * time.Second
-)
+const refresh = 10 * time.Second
 
-var scheme = runtime.NewScheme()
+var suite *envsuite.Suite
 
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(identityv1alpha1.AddToScheme(scheme))
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+func TestMain(m *testing.M) {
+	// The test starts its own two managers on the suite's control plane.
+	os.Exit(envsuite.RunWith(m, envsuite.Config{NoManager: true}, func(s *envsuite.Suite) error { suite = s; return nil }))
 }
 
-// startManager runs one manager with leader election on cfg until the returned stop is called.
-func startManager(t *testing.T, cfg *rest.Config, identity string) (stop func()) {
+// startManager runs one manager with leader election until the returned stop is called.
+func startManager(t *testing.T, identity string) (stop func()) {
 	t.Helper()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme,
-		Cache:                         controller.CacheOptions(),
-		Metrics:                       metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress:        "0",
-		LeaderElection:                true,
-		LeaderElectionID:              "orgsync-failover-test",
-		LeaderElectionNamespace:       "default",
-		LeaderElectionReleaseOnCancel: true,
-		LeaseDuration:                 ptr.To(4 * time.Second),
-		RenewDeadline:                 ptr.To(3 * time.Second),
-		RetryPeriod:                   ptr.To(500 * time.Millisecond),
-		// Two managers in one test process register the same controller names.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	opts := controller.ManagerOptions(suite.Scheme)
+	opts.LeaderElection = true
+	opts.LeaderElectionNamespace = "default"
+	opts.LeaseDuration = ptr.To(4 * time.Second)
+	opts.RenewDeadline = ptr.To(3 * time.Second)
+	opts.RetryPeriod = ptr.To(500 * time.Millisecond)
+	// Two managers in one test process register the same controller names.
+	opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
+	controllers := envsuite.ControllerOptions()
+	controllers.UserAgent = "orgsync/failover-test"
+	controllers.SecretPollInterval = time.Second
+	controllers.MaxConcurrentReconciles = 0 // main's default
+	ctx, cancel := context.WithCancel(context.Background())
+	done, err := envsuite.StartManager(ctx, suite.Config, opts, controllers)
 	if err != nil {
+		cancel()
 		t.Fatalf("manager %s: %v", identity, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := controller.Setup(ctx, mgr, controller.Options{
-		Providers:          provider.Registry{mixpeek.Name: mixpeek.Provider{}, flashback.Name: flashback.Provider{}, scim.Name: scim.Provider{}},
-		UserAgent:          "orgsync/failover-test",
-		SecretPollInterval: time.Second,
-		// The simulator listens on loopback.
-		AllowPrivateAddresses: true,
-	}); err != nil {
-		t.Fatalf("setup %s: %v", identity, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
 	return func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -93,54 +61,17 @@ func startManager(t *testing.T, cfg *rest.Config, identity string) (stop func())
 // A warm standby that started long before it takes over must not turn Ready users Stale on its first
 // failed read: the staleness clock starts when it became leader, not when it started.
 func TestStandbyThatTakesOverKeepsUsersReadyThroughTransientFailures(t *testing.T) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run the tests with 'make test', which builds the API server binaries")
-	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:        []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing:    true,
-		ControlPlaneStartTimeout: 3 * time.Minute,
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("start envtest: %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	sim := upstreamsim.New()
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close)
-	sim.AllowToken(token)
+	sim := envsuite.OwnSimulator(t)
 	sim.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "f1", Name: "Fay", OrgRole: 0xfe, Validated: true})
+	ns := suite.NewNamespace(t, "failover", nil, nil)
+	suite.NewFlashbackProvider(t, ns, envsuite.GoodToken, sim)
+	suite.NewOrgUser(t, ns, "fay", "flashback", "f1", func(u *identityv1alpha1.OrgUser) {
+		u.Spec.RefreshInterval = &metav1.Duration{Duration: refresh}
+	})
 
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	ns := "failover"
-	envsuite.Must(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	envsuite.Must(t, k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "token"},
-		Data: map[string][]byte{"token": []byte(token)}}))
-	envsuite.Must(t, k8s.Create(ctx, &identityv1alpha1.OrgProvider{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "flashback"},
-		Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: identityv1alpha1.ProviderConfig{
-			Flashback: &identityv1alpha1.FlashbackProvider{BaseURL: sim.URL()},
-			Auth:      identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "token"}},
-			CABundle:  sim.CABundle(),
-		}},
-	}))
-	envsuite.Must(t, k8s.Create(ctx, &identityv1alpha1.OrgUser{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fay"},
-		Spec: identityv1alpha1.OrgUserSpec{ProviderRef: identityv1alpha1.ProviderReference{Name: "flashback"}, Key: "f1",
-			RefreshInterval: &metav1.Duration{Duration: refresh}},
-	}))
-
-	stopLeader := startManager(t, cfg, "first")
+	stopLeader := startManager(t, "first")
 	ready := func() (*metav1.Condition, *metav1.Condition) {
-		u := &identityv1alpha1.OrgUser{}
-		envsuite.Must(t, k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "fay"}, u))
+		u := suite.GetUser(t, ns, "fay")
 		return meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady),
 			meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionSynced)
 	}
@@ -152,7 +83,7 @@ func TestStandbyThatTakesOverKeepsUsersReadyThroughTransientFailures(t *testing.
 	})
 
 	// The standby starts now and waits for longer than the staleness limit (3 × refresh).
-	stopStandby := startManager(t, cfg, "standby")
+	stopStandby := startManager(t, "standby")
 	defer stopStandby()
 	time.Sleep(3*refresh + 5*time.Second)
 

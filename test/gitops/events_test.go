@@ -43,7 +43,7 @@ func setToken(t *testing.T, ns, token string) {
 // later event, so the events of the retries had every chance to arrive.
 func TestWarningEventsOncePerTransition(t *testing.T) {
 	t.Parallel()
-	sim := ownSimulator(t)
+	sim := envsuite.OwnSimulator(t)
 	sim.ForbidToken(envsuite.ForbiddenToken)
 	email := envsuite.PutMixpeekUser(sim, "member", "active")
 	ns := providerSetup(t, envsuite.GoodToken, sim)

@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
@@ -20,16 +18,6 @@ import (
 // upstreamTimeout is the provider timeout of tests that hold the first request of a user open: long
 // enough that the test surely looks at the object before the request gives up, even on a slow machine.
 const upstreamTimeout = 30 * time.Second
-
-// ownSimulator starts a simulator for one test, so its faults touch no other test.
-func ownSimulator(t *testing.T) *upstreamsim.Server {
-	t.Helper()
-	sim := upstreamsim.New()
-	envsuite.Must(t, sim.Start())
-	t.Cleanup(sim.Close)
-	sim.AllowToken(envsuite.GoodToken)
-	return sim
-}
 
 // holdNextRequest makes the next Mixpeek request of sim hang until the client gives up.
 func holdNextRequest(sim *upstreamsim.Server) {
@@ -44,16 +32,8 @@ func providerSetup(t *testing.T, token string, sim *upstreamsim.Server) string {
 	suite.NewMixpeekProvider(t, ns, token, sim, func(p *identityv1alpha1.OrgProvider) {
 		p.Spec.Timeout = &metav1.Duration{Duration: upstreamTimeout}
 	})
-	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
-		p := &identityv1alpha1.OrgProvider{}
-		if err := suite.Client.Get(envsuite.Ctx(t), client.ObjectKey{Namespace: ns, Name: "mixpeek"}, p); err != nil {
-			return err
-		}
-		if !meta.IsStatusConditionTrue(p.Status.Conditions, identityv1alpha1.ConditionReady) {
-			return fmt.Errorf("provider not Ready: %s", envsuite.DescribeConditions(p.Status.Conditions))
-		}
-		return nil
-	})
+	p := &identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mixpeek"}}
+	suite.WaitForProviderReady(t, p, func() []metav1.Condition { return p.Status.Conditions }, metav1.ConditionTrue, "")
 	return ns
 }
 

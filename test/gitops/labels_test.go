@@ -55,7 +55,7 @@ func requireQuiet(t *testing.T, sim *upstreamsim.Server, ns, name, key string) {
 
 func TestLabelsMirrorStatusUnderOwnFieldManager(t *testing.T) {
 	t.Parallel()
-	sim := ownSimulator(t)
+	sim := envsuite.OwnSimulator(t)
 	email := envsuite.PutMixpeekUser(sim, "member", "active")
 	ns := providerSetup(t, envsuite.GoodToken, sim)
 	suite.NewOrgUser(t, ns, "labelled", "mixpeek", email)
@@ -107,7 +107,7 @@ func orgUserManifest(ns, name, key string, labels map[string]string, refresh str
 // conflict with orgsync's labels, and must not remove them.
 func TestLabelsSurviveServerSideApplyByFlux(t *testing.T) {
 	t.Parallel()
-	sim := ownSimulator(t)
+	sim := envsuite.OwnSimulator(t)
 	email := envsuite.PutMixpeekUser(sim, "admin", "active")
 	ns := providerSetup(t, envsuite.GoodToken, sim)
 	fluxApply := func(refresh string) {
@@ -132,7 +132,7 @@ func TestLabelsSurviveServerSideApplyByFlux(t *testing.T) {
 // last-applied annotation): labels it never applied are not its to remove.
 func TestLabelsSurviveClientSideApplyByArgoCD(t *testing.T) {
 	t.Parallel()
-	sim := ownSimulator(t)
+	sim := envsuite.OwnSimulator(t)
 	email := envsuite.PutMixpeekUser(sim, "member", "active")
 	ns := providerSetup(t, envsuite.GoodToken, sim)
 	kubeconfig := adminKubeconfig(t)

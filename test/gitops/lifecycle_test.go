@@ -20,7 +20,7 @@ import (
 // synced, spec edited and not yet observed, observed again, refreshed from Argo's action.
 func TestLifecycleReadsRightToKstatusAndArgoCD(t *testing.T) {
 	t.Parallel()
-	sim := ownSimulator(t)
+	sim := envsuite.OwnSimulator(t)
 	email := envsuite.PutMixpeekUser(sim, "admin", "active")
 	ns := providerSetup(t, envsuite.GoodToken, sim)
 
@@ -67,7 +67,7 @@ func TestLifecycleReadsRightToKstatusAndArgoCD(t *testing.T) {
 // keeps trying.
 func TestFirstSyncUnavailableIsProgressing(t *testing.T) {
 	t.Parallel()
-	sim := ownSimulator(t)
+	sim := envsuite.OwnSimulator(t)
 	email := envsuite.PutMixpeekUser(sim, "member", "active")
 	sim.InjectFault(upstreamsim.ProviderMixpeek, upstreamsim.Fault{Status: 503})
 	ns := providerSetup(t, envsuite.GoodToken, sim)
@@ -113,7 +113,7 @@ func TestTerminalReasonsAreDegradedAndFailed(t *testing.T) {
 // Data that was synced but has not been confirmed for three refresh intervals is Degraded to Argo CD.
 func TestStaleIsDegraded(t *testing.T) {
 	t.Parallel()
-	sim := ownSimulator(t)
+	sim := envsuite.OwnSimulator(t)
 	email := envsuite.PutMixpeekUser(sim, "admin", "active")
 	ns := providerSetup(t, envsuite.GoodToken, sim)
 	suite.NewOrgUser(t, ns, "stale", "mixpeek", email, func(u *identityv1alpha1.OrgUser) {

@@ -21,7 +21,7 @@ import (
 // suspended Suspended.
 func TestSCIMUsersReadRightToKstatusAndArgoCD(t *testing.T) {
 	t.Parallel()
-	sim := ownSimulator(t)
+	sim := envsuite.OwnSimulator(t)
 	suffix := envsuite.UniqueSuffix()
 	owner, twin := fmt.Sprintf("mona-%s@example.com", suffix), fmt.Sprintf("twin-%s@example.com", suffix)
 	sim.PutSCIMUser(upstreamsim.SCIMUser{UserName: owner, DisplayName: "Mona", Active: true, Roles: []string{"enterprise_owner"}})

@@ -6,31 +6,30 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 // A baseURL pointing at the cloud metadata address is refused even though this manager allows
 // private addresses (the simulator is on loopback), and the refusal is a readable condition.
 func TestMetadataAddressIsRefusedIntoStatus(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, nil)
-	newSecret(t, ns, "mixpeek-token", goodToken)
-	cfg := simConfig(upstreamsim.ProviderMixpeek, "mixpeek-token")
+	ns := suite.NewNamespace(t, "t", nil, nil)
+	suite.NewSecret(t, ns, "mixpeek-token", envsuite.GoodToken)
+	cfg := envsuite.SimConfig(suite.Sim, upstreamsim.ProviderMixpeek, "mixpeek-token")
 	cfg.Mixpeek.BaseURL = "https://169.254.169.254/latest/meta-data"
-	newOrgProvider(t, ns, "metadata", cfg)
-	newOrgUser(t, ns, "probe", "metadata", "alice@example.com")
+	suite.NewOrgProvider(t, ns, "metadata", cfg)
+	suite.NewOrgUser(t, ns, "probe", "metadata", "alice@example.com")
 
-	u := waitForReason(t, ns, "probe", identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
+	u := suite.WaitForCondition(t, ns, "probe", identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
 	ready := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady)
 	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != identityv1alpha1.ReasonProviderUnavailable {
-		t.Errorf("Ready = %s, want False/ProviderUnavailable", describeConditions(u.Status.Conditions))
+		t.Errorf("Ready = %s, want False/ProviderUnavailable", envsuite.DescribeConditions(u.Status.Conditions))
 	}
 	synced := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionSynced)
 	const want = "get user from mixpeek: egress guard refused to connect to 169.254.169.254: " +
@@ -38,7 +37,7 @@ func TestMetadataAddressIsRefusedIntoStatus(t *testing.T) {
 	if synced.Message != want {
 		t.Errorf("Synced message %q, want %q", synced.Message, want)
 	}
-	if strings.Contains(synced.Message, goodToken) {
+	if strings.Contains(synced.Message, envsuite.GoodToken) {
 		t.Errorf("message leaks the token")
 	}
 }
@@ -47,35 +46,22 @@ func TestMetadataAddressIsRefusedIntoStatus(t *testing.T) {
 // cache and every watcher's, more than a few KiB larger.
 func TestHugeUpstreamValuesStayBounded(t *testing.T) {
 	t.Parallel()
-	ns := mixpeekSetup(t, goodToken)
+	ns := mixpeekSetup(t, envsuite.GoodToken)
 	huge := strings.Repeat("é", 150<<10) // 300 KiB per field; the three together just under the 1 MiB body cap
-	email := fmt.Sprintf("huge-%s@example.com", uniqueSuffix())
-	sim.PutMixpeekUser(upstreamsim.MixpeekUser{
+	email := fmt.Sprintf("huge-%s@example.com", envsuite.UniqueSuffix())
+	suite.Sim.PutMixpeekUser(upstreamsim.MixpeekUser{
 		UserID: huge, Email: email, UserName: huge, Role: huge, Status: "active",
 		InternalID: "int_1", OrganizationID: "org_test", CreatedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
 	})
-	newOrgUser(t, ns, "huge", "mixpeek", email)
+	suite.NewOrgUser(t, ns, "huge", "mixpeek", email)
 
-	u := waitForReason(t, ns, "huge", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	for _, f := range []struct {
-		name  string
-		value string
-		max   int
-	}{
-		{"userID", u.Status.UserID, 256},
-		{"displayName", u.Status.DisplayName, 256},
-		{"providerRole", u.Status.ProviderRole, 64},
-	} {
-		if len(f.value) > f.max || len(f.value) < f.max-1 || !utf8.ValidString(f.value) || !strings.HasPrefix(huge, f.value) {
-			t.Errorf("%s: %d bytes (valid UTF-8 %v), want the upstream value cut to %d bytes on a character boundary",
-				f.name, len(f.value), utf8.ValidString(f.value), f.max)
-		}
-	}
+	u := suite.WaitForCondition(t, ns, "huge", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	requireCutToLimits(t, u, huge)
 	if u.Status.Role != "Unknown" {
 		t.Errorf("role %q, want Unknown", u.Status.Role)
 	}
 	object, err := json.Marshal(u)
-	must(t, err)
+	envsuite.Must(t, err)
 	if len(object) > 8<<10 {
 		t.Errorf("the OrgUser is %d bytes; an upstream answering ~900 KiB of values grew it far beyond a few KiB", len(object))
 	}
@@ -88,17 +74,15 @@ func TestServiceUnavailableWithRetryAfterPausesTheProvider(t *testing.T) {
 	t.Parallel()
 	ns, own := flashbackOnOwnSimulator(t)
 	own.PutFlashbackUser(upstreamsim.FlashbackUser{ID: "m1", Name: "Mia", OrgRole: 0x00, Validated: true})
-	newOrgUser(t, ns, "mia", "flashback", "m1")
-	waitForReason(t, ns, "mia", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	suite.NewOrgUser(t, ns, "mia", "flashback", "m1")
+	suite.WaitForCondition(t, ns, "mia", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 
 	own.InjectFault(upstreamsim.ProviderFlashback, upstreamsim.Fault{Status: 503, RetryAfter: "5", Times: 1})
 	asked := time.Now()
-	value := forceRefresh(t, ns, "mia")
+	value := suite.RequestRefresh(t, ns, "mia")
 
-	prov := &identityv1alpha1.OrgProvider{}
-	eventually(t, settleTimeout, func() error {
-		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
-		if prov.Status.RateLimitedUntil == nil {
+	prov := suite.WaitForOrgProvider(t, envsuite.SettleTimeout, ns, "flashback", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil == nil {
 			return errorfNotYet("status.rateLimitedUntil not set after a 503 with Retry-After")
 		}
 		return nil
@@ -108,12 +92,11 @@ func TestServiceUnavailableWithRetryAfterPausesTheProvider(t *testing.T) {
 	}
 
 	// After the pause the forced refresh is made, the user is synced and the pause is removed.
-	waitForHandled(t, ns, "mia", value)
-	waitForReason(t, ns, "mia", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	eventually(t, settleTimeout, func() error {
-		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "flashback"}, prov))
-		if prov.Status.RateLimitedUntil != nil {
-			return errorfNotYet("status.rateLimitedUntil %s still set after a successful call", prov.Status.RateLimitedUntil)
+	suite.WaitForHandled(t, ns, "mia", value)
+	suite.WaitForCondition(t, ns, "mia", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	suite.WaitForOrgProvider(t, envsuite.SettleTimeout, ns, "flashback", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil != nil {
+			return errorfNotYet("status.rateLimitedUntil %s still set after a successful call", p.Status.RateLimitedUntil)
 		}
 		return nil
 	})

@@ -5,15 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 // scimRoles is a GitHub Enterprise style roles map, as an OrgProvider for GitHub EMU would carry.
@@ -25,47 +24,45 @@ func scimRoles() *identityv1alpha1.SCIMRoles {
 	}}
 }
 
-// scimSetup creates a namespace, a Secret with goodToken and an OrgProvider "scim" for the shared
-// simulator's SCIM service with scimRoles.
+// scimConfig is the scim block for sim's SCIM service with scimRoles, its token in "scim-token".
+func scimConfig(sim *upstreamsim.Server) identityv1alpha1.ProviderConfig {
+	cfg := envsuite.SimConfig(sim, upstreamsim.ProviderSCIM, "scim-token")
+	cfg.SCIM.Roles = scimRoles()
+	return cfg
+}
+
+// scimSetup creates a namespace, a Secret with envsuite.GoodToken and an OrgProvider "scim" for the
+// shared simulator's SCIM service with scimRoles.
 func scimSetup(t *testing.T, mutate ...func(*identityv1alpha1.ProviderConfig)) (namespace string) {
 	t.Helper()
-	namespace = newNamespace(t, nil)
-	newSecret(t, namespace, "scim-token", goodToken)
-	cfg := simConfig(upstreamsim.ProviderSCIM, "scim-token")
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	newOrgProvider(t, namespace, "scim", cfg)
-	return namespace
+	return scimOn(t, suite.Sim, mutate...)
 }
 
 // scimOnOwnSimulator is scimSetup on a simulator of the test's own, for tests that inject faults or
 // limits (they apply to the whole SCIM API of a simulator).
 func scimOnOwnSimulator(t *testing.T, mutate ...func(*identityv1alpha1.ProviderConfig)) (ns string, own *upstreamsim.Server) {
 	t.Helper()
-	own = upstreamsim.New()
-	must(t, own.Start())
-	t.Cleanup(own.Close)
-	own.AllowToken(goodToken)
-	ns = newNamespace(t, nil)
-	newSecret(t, ns, "scim-token", goodToken)
-	cfg := identityv1alpha1.ProviderConfig{
-		SCIM:     &identityv1alpha1.SCIMProvider{BaseURL: own.SCIMBaseURL(), Roles: scimRoles()},
-		Auth:     identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "scim-token"}},
-		CABundle: own.CABundle(),
-	}
+	own = envsuite.OwnSimulator(t)
+	return scimOn(t, own, mutate...), own
+}
+
+func scimOn(t *testing.T, sim *upstreamsim.Server, mutate ...func(*identityv1alpha1.ProviderConfig)) (namespace string) {
+	t.Helper()
+	namespace = suite.NewNamespace(t, "t", nil, nil)
+	suite.NewSecret(t, namespace, "scim-token", envsuite.GoodToken)
+	cfg := scimConfig(sim)
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	newOrgProvider(t, ns, "scim", cfg)
-	return ns, own
+	suite.NewOrgProvider(t, namespace, "scim", cfg)
+	return namespace
 }
 
 // putSCIMUser registers a SCIM user named userName (made unique by the caller) with one role.
 func putSCIMUser(srv *upstreamsim.Server, userName, role string, active bool) (id string) {
 	given, _, _ := strings.Cut(userName, "@")
 	return srv.PutSCIMUser(upstreamsim.SCIMUser{
-		ID: "scim-" + uniqueSuffix(), ExternalID: "ext-" + uniqueSuffix(), UserName: userName,
+		ID: "scim-" + envsuite.UniqueSuffix(), ExternalID: "ext-" + envsuite.UniqueSuffix(), UserName: userName,
 		DisplayName: given + " Display", Emails: []upstreamsim.SCIMEmail{{Value: strings.ToLower(userName), Type: "work", Primary: true}},
 		Active: active, Roles: []string{role},
 		Created:      time.Date(2025, 1, 2, 9, 0, 0, 0, time.UTC),
@@ -74,23 +71,23 @@ func putSCIMUser(srv *upstreamsim.Server, userName, role string, active bool) (i
 }
 
 func scimUserName(prefix string) string {
-	return fmt.Sprintf("%s-%s@example.com", prefix, uniqueSuffix())
+	return fmt.Sprintf("%s-%s@example.com", prefix, envsuite.UniqueSuffix())
 }
 
 func TestSCIMUsersAreMirroredThroughTheRolesMap(t *testing.T) {
 	t.Parallel()
 	ns := scimSetup(t)
 	owner, guest, plain, gone := scimUserName("mona"), scimUserName("gus"), scimUserName("lin"), scimUserName("sam")
-	ownerID := putSCIMUser(sim, owner, "enterprise_owner", true)
-	putSCIMUser(sim, guest, "guest_collaborator", true)
-	putSCIMUser(sim, plain, "security_manager", true) // no entry: the map's default
-	putSCIMUser(sim, gone, "billing_manager", false)
-	newOrgUser(t, ns, "owner", "scim", owner)
-	newOrgUser(t, ns, "guest", "scim", guest)
-	newOrgUser(t, ns, "plain", "scim", plain)
-	newOrgUser(t, ns, "suspended", "scim", gone)
+	ownerID := putSCIMUser(suite.Sim, owner, "enterprise_owner", true)
+	putSCIMUser(suite.Sim, guest, "guest_collaborator", true)
+	putSCIMUser(suite.Sim, plain, "security_manager", true) // no entry: the map's default
+	putSCIMUser(suite.Sim, gone, "billing_manager", false)
+	suite.NewOrgUser(t, ns, "owner", "scim", owner)
+	suite.NewOrgUser(t, ns, "guest", "scim", guest)
+	suite.NewOrgUser(t, ns, "plain", "scim", plain)
+	suite.NewOrgUser(t, ns, "suspended", "scim", gone)
 
-	u := waitForReason(t, ns, "owner", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	u := suite.WaitForCondition(t, ns, "owner", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	st := u.Status
 	if st.Provider != "scim" || st.UserID != ownerID || st.Email != owner || !strings.HasSuffix(st.DisplayName, " Display") {
 		t.Errorf("mirrored identity = %q %q %q %q, want scim %q %q", st.Provider, st.UserID, st.Email, st.DisplayName, ownerID, owner)
@@ -101,23 +98,23 @@ func TestSCIMUsersAreMirroredThroughTheRolesMap(t *testing.T) {
 	if st.CreatedAt == nil || !st.CreatedAt.Time.Equal(time.Date(2025, 1, 2, 9, 0, 0, 0, time.UTC)) || st.UpdatedAt == nil {
 		t.Errorf("createdAt %v updatedAt %v, want meta.created and meta.lastModified", st.CreatedAt, st.UpdatedAt)
 	}
-	requireNotStalled(t, u)
-	requireConditionsObserved(t, u)
+	envsuite.RequireNotStalled(t, u)
+	envsuite.RequireConditionsObserved(t, u)
 
 	for name, want := range map[string][3]string{
 		"guest":     {"Viewer", "guest_collaborator", "Active"},
 		"plain":     {"Member", "security_manager", "Active"},
 		"suspended": {"Billing", "billing_manager", "Suspended"},
 	} {
-		u := waitForReason(t, ns, name, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+		u := suite.WaitForCondition(t, ns, name, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 		if got := [3]string{u.Status.Role, u.Status.ProviderRole, u.Status.State}; got != want {
 			t.Errorf("%s: role/providerRole/state = %v, want %v", name, got, want)
 		}
 	}
 
 	// The role and state labels follow the status.
-	eventually(t, settleTimeout, func() error {
-		u := getUser(t, ns, "suspended")
+	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
+		u := suite.GetUser(t, ns, "suspended")
 		if u.Labels[identityv1alpha1.LabelRole] != "Billing" || u.Labels[identityv1alpha1.LabelState] != "Suspended" {
 			return errorfNotYet("labels %v, want role Billing, state Suspended", u.Labels)
 		}
@@ -125,14 +122,14 @@ func TestSCIMUsersAreMirroredThroughTheRolesMap(t *testing.T) {
 	})
 
 	// A role changed upstream arrives with a forced refresh, as a RoleChanged event.
-	sim.SetSCIMRole(owner, "billing_manager")
-	value := forceRefresh(t, ns, "owner")
-	u = waitForHandled(t, ns, "owner", value)
+	suite.Sim.SetSCIMRole(owner, "billing_manager")
+	value := suite.RequestRefresh(t, ns, "owner")
+	u = suite.WaitForHandled(t, ns, "owner", value)
 	if u.Status.Role != "Billing" || u.Status.ProviderRole != "billing_manager" {
 		t.Errorf("after the upstream change: role %s providerRole %s, want Billing/billing_manager", u.Status.Role, u.Status.ProviderRole)
 	}
-	eventually(t, settleTimeout, func() error {
-		events := eventsFor(t, ns, "owner", "RoleChanged")
+	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
+		events := suite.Events(t, ns, "owner", "RoleChanged")
 		if len(events) != 1 || events[0].Note != "role changed from Owner to Billing" {
 			return errorfNotYet("RoleChanged events %v", events)
 		}
@@ -145,7 +142,7 @@ func TestSCIMUsersAreMirroredThroughTheRolesMap(t *testing.T) {
 func TestSCIMAwkwardKeysFindTheRightUser(t *testing.T) {
 	t.Parallel()
 	ns := scimSetup(t)
-	suffix := uniqueSuffix()
+	suffix := envsuite.UniqueSuffix()
 	keys := map[string]string{
 		"plus":      "erin+ops-" + suffix + "@example.com",
 		"quote":     `o"hara-` + suffix + "@example.com",
@@ -155,19 +152,19 @@ func TestSCIMAwkwardKeysFindTheRightUser(t *testing.T) {
 	}
 	ids := map[string]string{}
 	for name, key := range keys {
-		ids[name] = putSCIMUser(sim, key, "enterprise_owner", true)
-		newOrgUser(t, ns, name, "scim", key)
+		ids[name] = putSCIMUser(suite.Sim, key, "enterprise_owner", true)
+		suite.NewOrgUser(t, ns, name, "scim", key)
 	}
 	// Decoys: what a server would match for a key that reached it mangled.
-	putSCIMUser(sim, "erin ops-"+suffix+"@example.com", "user", true)
-	putSCIMUser(sim, `o\"hara-`+suffix+"@example.com", "user", true)
+	putSCIMUser(suite.Sim, "erin ops-"+suffix+"@example.com", "user", true)
+	putSCIMUser(suite.Sim, `o\"hara-`+suffix+"@example.com", "user", true)
 
 	for name, key := range keys {
-		u := waitForReason(t, ns, name, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+		u := suite.WaitForCondition(t, ns, name, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 		if u.Status.UserID != ids[name] || u.Status.Role != "Owner" {
 			t.Errorf("%s (key %q): userID %q role %s, want %q Owner", name, key, u.Status.UserID, u.Status.Role, ids[name])
 		}
-		if n := sim.Requests(upstreamsim.ProviderSCIM, key); n < 1 {
+		if n := suite.Sim.Requests(upstreamsim.ProviderSCIM, key); n < 1 {
 			t.Errorf("%s: the simulator counted no request for the decoded key %q", name, key)
 		}
 	}
@@ -177,36 +174,36 @@ func TestSCIMUserNotFound(t *testing.T) {
 	t.Parallel()
 	ns := scimSetup(t)
 	key := scimUserName("leaver")
-	putSCIMUser(sim, key, "enterprise_owner", true)
-	newOrgUser(t, ns, "leaver", "scim", key)
-	newOrgUser(t, ns, "never", "scim", scimUserName("never"))
-	waitForReason(t, ns, "leaver", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	putSCIMUser(suite.Sim, key, "enterprise_owner", true)
+	suite.NewOrgUser(t, ns, "leaver", "scim", key)
+	suite.NewOrgUser(t, ns, "never", "scim", scimUserName("never"))
+	suite.WaitForCondition(t, ns, "leaver", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 
-	u := waitForReason(t, ns, "never", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
-	waitForReason(t, ns, "never", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonUserNotFound)
+	u := suite.WaitForCondition(t, ns, "never", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
+	suite.WaitForCondition(t, ns, "never", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonUserNotFound)
 	if u.Status.State != "NotFound" || u.Status.Provider != "scim" || u.Status.UserID != "" {
 		t.Errorf("never: state %q provider %q userID %q, want NotFound scim and no id", u.Status.State, u.Status.Provider, u.Status.UserID)
 	}
 
 	// A user removed upstream: an empty list answer is NotFound exactly as a 404, the mirror is
 	// cleared, the state label follows, and a Warning event says so once.
-	sim.DeleteUser(upstreamsim.ProviderSCIM, key)
-	forceRefresh(t, ns, "leaver")
-	u = waitForReason(t, ns, "leaver", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
+	suite.Sim.DeleteUser(upstreamsim.ProviderSCIM, key)
+	suite.RequestRefresh(t, ns, "leaver")
+	u = suite.WaitForCondition(t, ns, "leaver", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
 	st := u.Status
 	if st.State != "NotFound" || st.Provider != "scim" || st.UserID != "" || st.Email != "" || st.Role != "" || st.ProviderRole != "" || st.CreatedAt != nil {
 		t.Errorf("after removal upstream: %+v, want a cleared mirror with provider scim", st)
 	}
-	eventually(t, settleTimeout, func() error {
-		u := getUser(t, ns, "leaver")
+	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
+		u := suite.GetUser(t, ns, "leaver")
 		if _, has := u.Labels[identityv1alpha1.LabelRole]; has || u.Labels[identityv1alpha1.LabelState] != "NotFound" {
 			return errorfNotYet("labels %v, want no role and state NotFound", u.Labels)
 		}
-		warnings := eventsFor(t, ns, "leaver", identityv1alpha1.ReasonUserNotFound)
+		warnings := suite.Events(t, ns, "leaver", identityv1alpha1.ReasonUserNotFound)
 		if len(warnings) != 1 || warnings[0].Type != corev1.EventTypeWarning {
 			return errorfNotYet("UserNotFound events %v, want one Warning", warnings)
 		}
-		if changed := eventsFor(t, ns, "leaver", "StateChanged"); len(changed) != 1 {
+		if changed := suite.Events(t, ns, "leaver", "StateChanged"); len(changed) != 1 {
 			return errorfNotYet("StateChanged events %v, want one", changed)
 		}
 		return nil
@@ -219,35 +216,35 @@ func TestSCIMTwoMatchesAreAmbiguous(t *testing.T) {
 	t.Parallel()
 	ns := scimSetup(t)
 	key := scimUserName("twin")
-	first := putSCIMUser(sim, key, "enterprise_owner", true)
-	second := putSCIMUser(sim, strings.ToUpper(key), "user", true) // userName compares ignoring case
-	newOrgUser(t, ns, "twin", "scim", key)
+	first := putSCIMUser(suite.Sim, key, "enterprise_owner", true)
+	second := putSCIMUser(suite.Sim, strings.ToUpper(key), "user", true) // userName compares ignoring case
+	suite.NewOrgUser(t, ns, "twin", "scim", key)
 
-	u := waitForReason(t, ns, "twin", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonAmbiguousKey)
-	stalled := waitForReason(t, ns, "twin", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonAmbiguousKey)
+	u := suite.WaitForCondition(t, ns, "twin", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonAmbiguousKey)
+	stalled := suite.WaitForCondition(t, ns, "twin", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonAmbiguousKey)
 	synced := meta.FindStatusCondition(stalled.Status.Conditions, identityv1alpha1.ConditionSynced)
 	if synced == nil || synced.Status != metav1.ConditionFalse || synced.Reason != identityv1alpha1.ReasonAmbiguousKey {
-		t.Errorf("Synced = %s, want False/AmbiguousKey", describeConditions(stalled.Status.Conditions))
+		t.Errorf("Synced = %s, want False/AmbiguousKey", envsuite.DescribeConditions(stalled.Status.Conditions))
 	}
 	ready := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady)
-	if !strings.Contains(ready.Message, first) || !strings.Contains(ready.Message, second) || strings.Contains(ready.Message, goodToken) {
+	if !strings.Contains(ready.Message, first) || !strings.Contains(ready.Message, second) || strings.Contains(ready.Message, envsuite.GoodToken) {
 		t.Errorf("message %q should name both ids, %s and %s, and no token", ready.Message, first, second)
 	}
 	if u.Status.UserID != "" || u.Status.Role != "" {
 		t.Errorf("an ambiguous key mirrored a user: userID %q role %q", u.Status.UserID, u.Status.Role)
 	}
-	requireConditionsObserved(t, stalled)
+	envsuite.RequireConditionsObserved(t, stalled)
 
 	// The duplicate is renamed upstream; an edit of the object (here the force-refresh annotation)
 	// retries and the key's one user is mirrored.
-	sim.PutSCIMUser(upstreamsim.SCIMUser{ID: second, UserName: "renamed-" + key, Active: true})
-	value := forceRefresh(t, ns, "twin")
-	waitForHandled(t, ns, "twin", value)
-	u = waitForReason(t, ns, "twin", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	suite.Sim.PutSCIMUser(upstreamsim.SCIMUser{ID: second, UserName: "renamed-" + key, Active: true})
+	value := suite.RequestRefresh(t, ns, "twin")
+	suite.WaitForHandled(t, ns, "twin", value)
+	u = suite.WaitForCondition(t, ns, "twin", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	if u.Status.UserID != first || u.Status.Role != "Owner" {
 		t.Errorf("after the fix: userID %q role %s, want %q Owner", u.Status.UserID, u.Status.Role, first)
 	}
-	requireNotStalled(t, u)
+	envsuite.RequireNotStalled(t, u)
 }
 
 // A server that cannot filter by the key attribute (400 invalidFilter) is a provider configuration
@@ -258,10 +255,10 @@ func TestSCIMInvalidFilterIsProviderInvalidConfig(t *testing.T) {
 	own.InjectFault(upstreamsim.ProviderSCIM, upstreamsim.Fault{Status: 400, ContentType: "application/scim+json",
 		Body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidFilter",` +
 			`"detail":"Filtering by externalId is not supported"}`})
-	newOrgUser(t, ns, "ext", "scim", "ext-1234")
+	suite.NewOrgUser(t, ns, "ext", "scim", "ext-1234")
 
-	u := waitForReason(t, ns, "ext", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderInvalid)
-	waitForReason(t, ns, "ext", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonProviderInvalid)
+	u := suite.WaitForCondition(t, ns, "ext", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderInvalid)
+	suite.WaitForCondition(t, ns, "ext", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonProviderInvalid)
 	ready := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady)
 	if !strings.Contains(ready.Message, "Filtering by externalId is not supported") || !strings.Contains(ready.Message, "invalidFilter") {
 		t.Errorf("message %q should carry the server's detail and scimType", ready.Message)
@@ -273,20 +270,20 @@ func TestSCIMKeyAttributes(t *testing.T) {
 	t.Parallel()
 	byID := scimSetup(t, func(c *identityv1alpha1.ProviderConfig) { c.SCIM.KeyAttribute = "id" })
 	byExternal := scimSetup(t, func(c *identityv1alpha1.ProviderConfig) { c.SCIM.KeyAttribute = "externalId" })
-	external := "EXT-" + uniqueSuffix()
-	id := sim.PutSCIMUser(upstreamsim.SCIMUser{ID: "id/" + uniqueSuffix(), ExternalID: external, UserName: scimUserName("keyed"),
+	external := "EXT-" + envsuite.UniqueSuffix()
+	id := suite.Sim.PutSCIMUser(upstreamsim.SCIMUser{ID: "id/" + envsuite.UniqueSuffix(), ExternalID: external, UserName: scimUserName("keyed"),
 		Active: true, Roles: []string{"enterprise_owner"}})
-	newOrgUser(t, byID, "by-id", "scim", id)
-	newOrgUser(t, byExternal, "by-external", "scim", external)
-	newOrgUser(t, byExternal, "wrong-case", "scim", strings.ToLower(external))
+	suite.NewOrgUser(t, byID, "by-id", "scim", id)
+	suite.NewOrgUser(t, byExternal, "by-external", "scim", external)
+	suite.NewOrgUser(t, byExternal, "wrong-case", "scim", strings.ToLower(external))
 
 	for _, c := range []struct{ ns, name string }{{byID, "by-id"}, {byExternal, "by-external"}} {
-		u := waitForReason(t, c.ns, c.name, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+		u := suite.WaitForCondition(t, c.ns, c.name, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 		if u.Status.UserID != id || u.Status.Role != "Owner" {
 			t.Errorf("%s: userID %q role %s, want %q Owner", c.name, u.Status.UserID, u.Status.Role, id)
 		}
 	}
-	waitForReason(t, byExternal, "wrong-case", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
+	suite.WaitForCondition(t, byExternal, "wrong-case", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
 }
 
 // Many OrgUsers naming one key share one upstream request.
@@ -294,15 +291,15 @@ func TestSCIMIdenticalLookupsCollapse(t *testing.T) {
 	t.Parallel()
 	ns := scimSetup(t)
 	key := scimUserName("shared")
-	putSCIMUser(sim, key, "enterprise_owner", true)
+	putSCIMUser(suite.Sim, key, "enterprise_owner", true)
 	const users = 5
 	for i := range users {
-		newOrgUser(t, ns, fmt.Sprintf("shared-%d", i), "scim", key)
+		suite.NewOrgUser(t, ns, fmt.Sprintf("shared-%d", i), "scim", key)
 	}
 	for i := range users {
-		waitForReason(t, ns, fmt.Sprintf("shared-%d", i), identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+		suite.WaitForCondition(t, ns, fmt.Sprintf("shared-%d", i), identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	}
-	if n := sim.Requests(upstreamsim.ProviderSCIM, key); n != 1 {
+	if n := suite.Sim.Requests(upstreamsim.ProviderSCIM, key); n != 1 {
 		t.Errorf("%d OrgUsers of one key made %d upstream requests, want 1", users, n)
 	}
 }
@@ -313,8 +310,8 @@ func TestSCIMMetadataAddressIsRefused(t *testing.T) {
 	ns := scimSetup(t, func(c *identityv1alpha1.ProviderConfig) {
 		c.SCIM.BaseURL = "https://169.254.169.254/scim/v2"
 	})
-	newOrgUser(t, ns, "probe", "scim", "alice@example.com")
-	u := waitForReason(t, ns, "probe", identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
+	suite.NewOrgUser(t, ns, "probe", "scim", "alice@example.com")
+	u := suite.WaitForCondition(t, ns, "probe", identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonProviderUnavailable)
 	synced := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionSynced)
 	const want = "get user from scim: egress guard refused to connect to 169.254.169.254: " +
 		"a link-local or cloud metadata address, never allowed"
@@ -329,23 +326,11 @@ func TestSCIMHugeValuesStayBounded(t *testing.T) {
 	ns := scimSetup(t)
 	huge := strings.Repeat("é", 40<<10) // 80 KiB a value; the id is also in meta.location, percent-encoded
 	key := scimUserName("huge")
-	sim.PutSCIMUser(upstreamsim.SCIMUser{ID: huge, UserName: key, DisplayName: huge, Active: true, Roles: []string{huge}})
-	newOrgUser(t, ns, "huge", "scim", key)
+	suite.Sim.PutSCIMUser(upstreamsim.SCIMUser{ID: huge, UserName: key, DisplayName: huge, Active: true, Roles: []string{huge}})
+	suite.NewOrgUser(t, ns, "huge", "scim", key)
 
-	u := waitForReason(t, ns, "huge", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	for _, f := range []struct {
-		name, value string
-		max         int
-	}{
-		{"userID", u.Status.UserID, 256},
-		{"displayName", u.Status.DisplayName, 256},
-		{"providerRole", u.Status.ProviderRole, 64},
-	} {
-		if len(f.value) > f.max || len(f.value) < f.max-1 || !utf8.ValidString(f.value) || !strings.HasPrefix(huge, f.value) {
-			t.Errorf("%s: %d bytes (valid UTF-8 %v), want the upstream value cut to %d bytes on a character boundary",
-				f.name, len(f.value), utf8.ValidString(f.value), f.max)
-		}
-	}
+	u := suite.WaitForCondition(t, ns, "huge", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	requireCutToLimits(t, u, huge)
 	if u.Status.Role != "Member" { // the map's default: no entry matches the huge value
 		t.Errorf("role %q, want Member", u.Status.Role)
 	}
@@ -355,10 +340,10 @@ func TestSCIMHugeValuesStayBounded(t *testing.T) {
 func TestSCIMInvalidKeyMakesNoUpstreamCall(t *testing.T) {
 	t.Parallel()
 	ns := scimSetup(t)
-	key := "tab\there-" + uniqueSuffix()
-	newOrgUser(t, ns, "tab", "scim", key)
-	waitForReason(t, ns, "tab", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonInvalidKey)
-	if n := sim.Requests(upstreamsim.ProviderSCIM, key); n != 0 {
+	key := "tab\there-" + envsuite.UniqueSuffix()
+	suite.NewOrgUser(t, ns, "tab", "scim", key)
+	suite.WaitForCondition(t, ns, "tab", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonInvalidKey)
+	if n := suite.Sim.Requests(upstreamsim.ProviderSCIM, key); n != 0 {
 		t.Errorf("%d upstream requests for an invalid key, want 0", n)
 	}
 }
@@ -376,10 +361,10 @@ func TestSCIMClientRateLimitStaysUnderTheUpstreamLimit(t *testing.T) {
 	for i := range users {
 		key := fmt.Sprintf("paced-%d@example.com", i)
 		putSCIMUser(own, key, "user", true)
-		newOrgUser(t, ns, fmt.Sprintf("paced-%d", i), "scim", key)
+		suite.NewOrgUser(t, ns, fmt.Sprintf("paced-%d", i), "scim", key)
 	}
 	for i := range users {
-		waitForReason(t, ns, fmt.Sprintf("paced-%d", i), identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+		suite.WaitForCondition(t, ns, fmt.Sprintf("paced-%d", i), identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	}
 	if n := own.RateLimited(); n != 0 {
 		t.Errorf("the upstream answered %d requests 429; the client-side limit should have kept under it", n)
@@ -393,8 +378,8 @@ func TestSCIMUpstreamRateLimitPausesTheProvider(t *testing.T) {
 	ns, own := scimOnOwnSimulator(t)
 	first := "first@example.com"
 	putSCIMUser(own, first, "enterprise_owner", true)
-	newOrgUser(t, ns, "first", "scim", first)
-	waitForReason(t, ns, "first", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	suite.NewOrgUser(t, ns, "first", "scim", first)
+	suite.WaitForCondition(t, ns, "first", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 
 	// One request per 4 s per token, after a burst of one: the next lookups meet 429, Retry-After 4.
 	own.SetTokenRateLimit(0.25, 1)
@@ -402,31 +387,28 @@ func TestSCIMUpstreamRateLimitPausesTheProvider(t *testing.T) {
 	for i := range users {
 		key := fmt.Sprintf("waiting-%d@example.com", i)
 		putSCIMUser(own, key, "user", true)
-		newOrgUser(t, ns, fmt.Sprintf("waiting-%d", i), "scim", key)
+		suite.NewOrgUser(t, ns, fmt.Sprintf("waiting-%d", i), "scim", key)
 	}
-	value := forceRefresh(t, ns, "first")
+	value := suite.RequestRefresh(t, ns, "first")
 
-	prov := &identityv1alpha1.OrgProvider{}
-	eventually(t, settleTimeout, func() error {
-		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "scim"}, prov))
-		if prov.Status.RateLimitedUntil == nil {
+	suite.WaitForOrgProvider(t, envsuite.SettleTimeout, ns, "scim", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil == nil {
 			return errorfNotYet("status.rateLimitedUntil not set (429s so far: %d)", own.RateLimited())
 		}
 		return nil
 	})
 	for i := range users {
-		waitForReasonWithin(t, 2*settleTimeout, ns, fmt.Sprintf("waiting-%d", i), identityv1alpha1.ReasonSynced)
+		waitForReasonWithin(t, 2*envsuite.SettleTimeout, ns, fmt.Sprintf("waiting-%d", i), identityv1alpha1.ReasonSynced)
 	}
-	waitForHandled(t, ns, "first", value)
+	suite.WaitForHandled(t, ns, "first", value)
 	// Every 429 starts a provider-wide pause, so the upstream sees about one per user, not one per
 	// user per retry.
 	if n := own.RateLimited(); n > users+2 {
 		t.Errorf("the upstream answered %d requests 429 for %d waiting users; the pause was not honoured", n, users+1)
 	}
-	eventually(t, 2*settleTimeout, func() error {
-		must(t, k8s.Get(ctxFor(t), client.ObjectKey{Namespace: ns, Name: "scim"}, prov))
-		if prov.Status.RateLimitedUntil != nil && time.Now().After(prov.Status.RateLimitedUntil.Add(time.Second)) {
-			return errorfNotYet("rateLimitedUntil %s has passed and is still set", prov.Status.RateLimitedUntil)
+	suite.WaitForOrgProvider(t, 2*envsuite.SettleTimeout, ns, "scim", func(p *identityv1alpha1.OrgProvider) error {
+		if p.Status.RateLimitedUntil != nil && time.Now().After(p.Status.RateLimitedUntil.Add(time.Second)) {
+			return errorfNotYet("rateLimitedUntil %s has passed and is still set", p.Status.RateLimitedUntil)
 		}
 		return nil
 	})
@@ -436,11 +418,11 @@ func TestSCIMUpstreamRateLimitPausesTheProvider(t *testing.T) {
 // several upstream pauses one after the other.
 func waitForReasonWithin(t *testing.T, timeout time.Duration, ns, name, reason string) {
 	t.Helper()
-	eventually(t, timeout, func() error {
-		u := getUser(t, ns, name)
+	envsuite.Eventually(t, timeout, func() error {
+		u := suite.GetUser(t, ns, name)
 		c := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady)
 		if c == nil || c.Status != metav1.ConditionTrue || c.Reason != reason {
-			return errorfNotYet("%s: %s", name, describeConditions(u.Status.Conditions))
+			return errorfNotYet("%s: %s", name, envsuite.DescribeConditions(u.Status.Conditions))
 		}
 		return nil
 	})
@@ -449,18 +431,18 @@ func waitForReasonWithin(t *testing.T, timeout time.Duration, ns, name, reason s
 // A scim block the CRD cannot check fully but the client refuses makes the provider InvalidConfig.
 func TestSCIMProviderWithUnusableRolesIsInvalidConfig(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, nil)
-	newSecret(t, ns, "scim-token", goodToken)
-	cfg := simConfig(upstreamsim.ProviderSCIM, "scim-token")
+	ns := suite.NewNamespace(t, "t", nil, nil)
+	suite.NewSecret(t, ns, "scim-token", envsuite.GoodToken)
+	cfg := scimConfig(suite.Sim)
 	cfg.SCIM.Roles.Attribute = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:"
-	p := newOrgProvider(t, ns, "scim", cfg)
-	waitForProviderReason(t, p, func() []metav1.Condition { return p.Status.Conditions }, metav1.ConditionFalse, identityv1alpha1.ReasonInvalidConfig)
+	p := suite.NewOrgProvider(t, ns, "scim", cfg)
+	suite.WaitForProviderReady(t, p, func() []metav1.Condition { return p.Status.Conditions }, metav1.ConditionFalse, identityv1alpha1.ReasonInvalidConfig)
 	if c := meta.FindStatusCondition(p.Status.Conditions, identityv1alpha1.ConditionReady); !strings.Contains(c.Message, "roles.attribute") {
 		t.Errorf("message %q should name roles.attribute", c.Message)
 	}
-	newOrgUser(t, ns, "u", "scim", scimUserName("u"))
-	waitForReason(t, ns, "u", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonProviderInvalid)
+	suite.NewOrgUser(t, ns, "u", "scim", scimUserName("u"))
+	suite.WaitForCondition(t, ns, "u", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonProviderInvalid)
 
-	good := newOrgProvider(t, ns, "scim-good", simConfig(upstreamsim.ProviderSCIM, "scim-token"))
-	waitForProviderReason(t, good, func() []metav1.Condition { return good.Status.Conditions }, metav1.ConditionTrue, identityv1alpha1.ReasonValid)
+	good := suite.NewOrgProvider(t, ns, "scim-good", scimConfig(suite.Sim))
+	suite.WaitForProviderReady(t, good, func() []metav1.Condition { return good.Status.Conditions }, metav1.ConditionTrue, identityv1alpha1.ReasonValid)
 }

@@ -9,32 +9,33 @@ import (
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 func TestSuspendStopsUpstreamCallsButObservesTheGeneration(t *testing.T) {
 	t.Parallel()
-	ns := mixpeekSetup(t, goodToken)
-	email := putMixpeekUser(t, "member", "active")
-	newOrgUser(t, ns, "sam", "mixpeek", email)
-	before := waitForReason(t, ns, "sam", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	calls := sim.Requests(upstreamsim.ProviderMixpeek, email)
+	ns := mixpeekSetup(t, envsuite.GoodToken)
+	email := envsuite.PutMixpeekUser(suite.Sim, "member", "active")
+	suite.NewOrgUser(t, ns, "sam", "mixpeek", email)
+	before := suite.WaitForCondition(t, ns, "sam", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	calls := suite.Sim.Requests(upstreamsim.ProviderMixpeek, email)
 
 	patch := client.MergeFrom(before.DeepCopy())
 	before.Spec.Suspend = true
 	before.Spec.RefreshInterval = &metav1.Duration{Duration: 20 * time.Second}
-	must(t, k8s.Patch(ctxFor(t), before, patch))
+	envsuite.Must(t, suite.Client.Patch(envsuite.Ctx(t), before, patch))
 	generation := before.Generation
 
-	sim.SetMixpeekRole(email, "admin")
+	suite.Sim.SetMixpeekRole(email, "admin")
 	var after *identityv1alpha1.OrgUser
-	eventually(t, settleTimeout, func() error {
-		after = getUser(t, ns, "sam")
+	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
+		after = suite.GetUser(t, ns, "sam")
 		if after.Status.ObservedGeneration != generation {
 			return errorfNotYet("observedGeneration %d, want %d", after.Status.ObservedGeneration, generation)
 		}
 		return nil
 	})
-	requireConditionsObserved(t, after)
+	envsuite.RequireConditionsObserved(t, after)
 	if after.Status.Role != "Member" {
 		t.Errorf("suspended user's role changed to %s", after.Status.Role)
 	}
@@ -44,9 +45,9 @@ func TestSuspendStopsUpstreamCallsButObservesTheGeneration(t *testing.T) {
 	}
 
 	// A force-refresh request on a suspended user calls nothing either.
-	forceRefresh(t, ns, "sam")
+	suite.RequestRefresh(t, ns, "sam")
 	time.Sleep(2 * time.Second)
-	if n := sim.Requests(upstreamsim.ProviderMixpeek, email); n != calls {
+	if n := suite.Sim.Requests(upstreamsim.ProviderMixpeek, email); n != calls {
 		t.Errorf("suspended user made %d upstream calls, want none", n-calls)
 	}
 }

@@ -10,15 +10,16 @@ import (
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 func TestMixpeekUserIsMirrored(t *testing.T) {
 	t.Parallel()
-	ns := mixpeekSetup(t, goodToken)
-	email := putMixpeekUser(t, "admin", "active")
-	newOrgUser(t, ns, "alice", "mixpeek", email)
+	ns := mixpeekSetup(t, envsuite.GoodToken)
+	email := envsuite.PutMixpeekUser(suite.Sim, "admin", "active")
+	suite.NewOrgUser(t, ns, "alice", "mixpeek", email)
 
-	user := waitForReason(t, ns, "alice", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	user := suite.WaitForCondition(t, ns, "alice", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	st := user.Status
 	if st.Provider != "mixpeek" || st.Email != email || st.DisplayName != "Test User" || !strings.HasPrefix(st.UserID, "usr_") {
 		t.Errorf("mirrored identity = %q %q %q %q", st.Provider, st.Email, st.DisplayName, st.UserID)
@@ -32,34 +33,34 @@ func TestMixpeekUserIsMirrored(t *testing.T) {
 	if st.UpdatedAt == nil || st.LastLoginAt == nil || st.DeletedAt != nil {
 		t.Errorf("timestamps: updatedAt %v lastLoginAt %v deletedAt %v", st.UpdatedAt, st.LastLoginAt, st.DeletedAt)
 	}
-	waitForReason(t, ns, "alice", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	requireNotStalled(t, user)
-	requireConditionsObserved(t, user)
+	suite.WaitForCondition(t, ns, "alice", identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	envsuite.RequireNotStalled(t, user)
+	envsuite.RequireConditionsObserved(t, user)
 }
 
 func TestFlashbackUsersAreMirrored(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, nil)
-	newSecret(t, ns, "fb", goodToken)
-	newOrgProvider(t, ns, "flashback", simConfig(upstreamsim.ProviderFlashback, "fb"))
+	ns := suite.NewNamespace(t, "t", nil, nil)
+	suite.NewSecret(t, ns, "fb", envsuite.GoodToken)
+	suite.NewOrgProvider(t, ns, "flashback", envsuite.SimConfig(suite.Sim, upstreamsim.ProviderFlashback, "fb"))
 	deletedAt := time.Date(2025, 6, 1, 8, 30, 0, 0, time.UTC)
-	admin, deleted, odd := "fb-"+uniqueSuffix(), "fb-"+uniqueSuffix()+"/x", "fb-"+uniqueSuffix()
-	sim.PutFlashbackUser(upstreamsim.FlashbackUser{ID: admin, Email: "a@example.com", Name: "Ada", LastName: "Lovelace", OrgRole: 0xfe, Validated: true})
-	sim.PutFlashbackUser(upstreamsim.FlashbackUser{ID: deleted, Email: "d@example.com", Name: "Dee", OrgRole: 0x00, Validated: false, DeletedAt: &deletedAt})
-	sim.PutFlashbackUser(upstreamsim.FlashbackUser{ID: odd, Email: "o@example.com", Name: "Odd", OrgRole: 0x03, Validated: true})
-	newOrgUser(t, ns, "admin", "flashback", admin)
-	newOrgUser(t, ns, "deleted", "flashback", deleted)
-	newOrgUser(t, ns, "odd", "flashback", odd)
+	admin, deleted, odd := "fb-"+envsuite.UniqueSuffix(), "fb-"+envsuite.UniqueSuffix()+"/x", "fb-"+envsuite.UniqueSuffix()
+	suite.Sim.PutFlashbackUser(upstreamsim.FlashbackUser{ID: admin, Email: "a@example.com", Name: "Ada", LastName: "Lovelace", OrgRole: 0xfe, Validated: true})
+	suite.Sim.PutFlashbackUser(upstreamsim.FlashbackUser{ID: deleted, Email: "d@example.com", Name: "Dee", OrgRole: 0x00, Validated: false, DeletedAt: &deletedAt})
+	suite.Sim.PutFlashbackUser(upstreamsim.FlashbackUser{ID: odd, Email: "o@example.com", Name: "Odd", OrgRole: 0x03, Validated: true})
+	suite.NewOrgUser(t, ns, "admin", "flashback", admin)
+	suite.NewOrgUser(t, ns, "deleted", "flashback", deleted)
+	suite.NewOrgUser(t, ns, "odd", "flashback", odd)
 
-	u := waitForReason(t, ns, "admin", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	u := suite.WaitForCondition(t, ns, "admin", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	if u.Status.Role != "Admin" || u.Status.ProviderRole != "ADMINISTRATOR" || u.Status.State != "Active" || u.Status.DisplayName != "Ada Lovelace" || u.Status.Provider != "flashback" {
 		t.Errorf("admin: %+v", u.Status)
 	}
-	u = waitForReason(t, ns, "deleted", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	u = suite.WaitForCondition(t, ns, "deleted", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	if u.Status.State != "Deleted" || u.Status.DeletedAt == nil || !u.Status.DeletedAt.Time.Equal(deletedAt) || u.Status.DisplayName != "Dee" {
 		t.Errorf("deleted (id with a slash): state %s deletedAt %v displayName %q", u.Status.State, u.Status.DeletedAt, u.Status.DisplayName)
 	}
-	u = waitForReason(t, ns, "odd", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	u = suite.WaitForCondition(t, ns, "odd", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	if u.Status.Role != "Unknown" || u.Status.ProviderRole != "0x03" {
 		t.Errorf("unknown code: role %s providerRole %s, want Unknown/0x03", u.Status.Role, u.Status.ProviderRole)
 	}
@@ -67,16 +68,16 @@ func TestFlashbackUsersAreMirrored(t *testing.T) {
 
 func TestUserNotFoundClearsTheMirror(t *testing.T) {
 	t.Parallel()
-	ns := mixpeekSetup(t, goodToken)
-	email := putMixpeekUser(t, "member", "active")
-	newOrgUser(t, ns, "bob", "mixpeek", email)
-	waitForReason(t, ns, "bob", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	ns := mixpeekSetup(t, envsuite.GoodToken)
+	email := envsuite.PutMixpeekUser(suite.Sim, "member", "active")
+	suite.NewOrgUser(t, ns, "bob", "mixpeek", email)
+	suite.WaitForCondition(t, ns, "bob", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 
-	sim.DeleteUser(upstreamsim.ProviderMixpeek, email)
-	forceRefresh(t, ns, "bob")
+	suite.Sim.DeleteUser(upstreamsim.ProviderMixpeek, email)
+	suite.RequestRefresh(t, ns, "bob")
 
-	u := waitForReason(t, ns, "bob", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
-	waitForReason(t, ns, "bob", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonUserNotFound)
+	u := suite.WaitForCondition(t, ns, "bob", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
+	suite.WaitForCondition(t, ns, "bob", identityv1alpha1.ConditionStalled, metav1.ConditionTrue, identityv1alpha1.ReasonUserNotFound)
 	st := u.Status
 	if st.State != "NotFound" || st.Provider != "mixpeek" {
 		t.Errorf("state %q provider %q, want NotFound/mixpeek", st.State, st.Provider)
@@ -85,42 +86,42 @@ func TestUserNotFoundClearsTheMirror(t *testing.T) {
 		st.CreatedAt != nil || st.UpdatedAt != nil || st.LastLoginAt != nil || st.DeletedAt != nil {
 		t.Errorf("mirrored fields not cleared: %+v", st)
 	}
-	eventually(t, settleTimeout, func() error {
+	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
 		return expectEventMessage(t, ns, "bob", "StateChanged", "state changed from Active to NotFound")
 	})
 }
 
 func TestForceRefreshPicksUpARoleChangeAndRecordsAnEvent(t *testing.T) {
 	t.Parallel()
-	ns := mixpeekSetup(t, goodToken)
-	email := putMixpeekUser(t, "member", "active")
-	newOrgUser(t, ns, "carol", "mixpeek", email)
-	waitForReason(t, ns, "carol", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
-	if n := len(eventsFor(t, ns, "carol", "RoleChanged")); n != 0 {
+	ns := mixpeekSetup(t, envsuite.GoodToken)
+	email := envsuite.PutMixpeekUser(suite.Sim, "member", "active")
+	suite.NewOrgUser(t, ns, "carol", "mixpeek", email)
+	suite.WaitForCondition(t, ns, "carol", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	if n := len(suite.Events(t, ns, "carol", "RoleChanged")); n != 0 {
 		t.Fatalf("first sync recorded %d RoleChanged events, want none", n)
 	}
 
-	sim.SetMixpeekRole(email, "admin")
-	value := forceRefresh(t, ns, "carol")
-	u := waitForHandled(t, ns, "carol", value)
+	suite.Sim.SetMixpeekRole(email, "admin")
+	value := suite.RequestRefresh(t, ns, "carol")
+	u := suite.WaitForHandled(t, ns, "carol", value)
 	if u.Status.Role != "Admin" {
 		t.Errorf("role after forced refresh = %s, want Admin", u.Status.Role)
 	}
-	eventually(t, settleTimeout, func() error {
+	envsuite.Eventually(t, envsuite.SettleTimeout, func() error {
 		return expectEventMessage(t, ns, "carol", "RoleChanged", "role changed from Member to Admin")
 	})
 }
 
 func TestForcedRefreshThatFailsIsStillAcknowledged(t *testing.T) {
 	t.Parallel()
-	ns := mixpeekSetup(t, goodToken)
-	email := putMixpeekUser(t, "viewer", "active")
-	newOrgUser(t, ns, "dave", "mixpeek", email)
-	waitForReason(t, ns, "dave", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	ns := mixpeekSetup(t, envsuite.GoodToken)
+	email := envsuite.PutMixpeekUser(suite.Sim, "viewer", "active")
+	suite.NewOrgUser(t, ns, "dave", "mixpeek", email)
+	suite.WaitForCondition(t, ns, "dave", identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 
-	sim.DeleteUser(upstreamsim.ProviderMixpeek, email)
-	value := forceRefresh(t, ns, "dave")
-	u := waitForHandled(t, ns, "dave", value)
+	suite.Sim.DeleteUser(upstreamsim.ProviderMixpeek, email)
+	value := suite.RequestRefresh(t, ns, "dave")
+	u := suite.WaitForHandled(t, ns, "dave", value)
 	if u.Status.State != "NotFound" {
 		t.Errorf("state = %s, want NotFound: the acknowledged refresh should carry the failure", u.Status.State)
 	}
@@ -128,7 +129,7 @@ func TestForcedRefreshThatFailsIsStillAcknowledged(t *testing.T) {
 
 func expectEventMessage(t *testing.T, ns, name, reason, message string) error {
 	t.Helper()
-	for _, e := range eventsFor(t, ns, name, reason) {
+	for _, e := range suite.Events(t, ns, name, reason) {
 		if e.Note == message && e.Type == "Normal" {
 			return nil
 		}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 // requireRejected asserts the API server refuses obj as Invalid, with a message containing want.
@@ -30,7 +31,7 @@ func requireRejected(t *testing.T, err error, want string) {
 
 func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, nil)
+	ns := suite.NewNamespace(t, "t", nil, nil)
 	base := func() identityv1alpha1.ProviderConfig {
 		return identityv1alpha1.ProviderConfig{
 			Mixpeek: &identityv1alpha1.MixpeekProvider{},
@@ -91,7 +92,7 @@ func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
 			tc.mutate(&cfg)
 			p := &identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "p" + string(rune('a'+i))},
 				Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: cfg}}
-			requireRejected(t, k8s.Create(ctxFor(t), p), tc.want)
+			requireRejected(t, suite.Client.Create(envsuite.Ctx(t), p), tc.want)
 		})
 	}
 
@@ -101,7 +102,7 @@ func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
 		cfg.Timeout = &metav1.Duration{Duration: 5 * time.Minute}
 		p := &identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "max-refresh"},
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: cfg}}
-		if err := k8s.Create(ctxFor(t), p); err != nil {
+		if err := suite.Client.Create(envsuite.Ctx(t), p); err != nil {
 			t.Errorf("refreshInterval 720h and timeout 5m must be accepted: %v", err)
 		}
 	})
@@ -110,29 +111,29 @@ func TestProviderSpecsAreValidatedByTheAPIServer(t *testing.T) {
 		cfg := base()
 		cfg.Auth.SecretRef.Namespace = ns
 		cfg.RefreshInterval = &metav1.Duration{Duration: 721 * time.Hour}
-		cop := &identityv1alpha1.ClusterOrgProvider{ObjectMeta: metav1.ObjectMeta{Name: "long-" + uniqueSuffix()},
+		cop := &identityv1alpha1.ClusterOrgProvider{ObjectMeta: metav1.ObjectMeta{Name: "long-" + envsuite.UniqueSuffix()},
 			Spec: identityv1alpha1.ClusterOrgProviderSpec{ProviderConfig: cfg}}
-		requireRejected(t, k8s.Create(ctxFor(t), cop), "refreshInterval must be at least 10s and at most 720h")
+		requireRejected(t, suite.Client.Create(envsuite.Ctx(t), cop), "refreshInterval must be at least 10s and at most 720h")
 		cop.Spec.RefreshInterval = &metav1.Duration{Duration: 720 * time.Hour}
-		must(t, k8s.Create(ctxFor(t), cop))
-		t.Cleanup(func() { _ = k8s.Delete(ctxFor(t), cop) })
+		envsuite.Must(t, suite.Client.Create(envsuite.Ctx(t), cop))
+		t.Cleanup(func() { _ = suite.Client.Delete(envsuite.Ctx(t), cop) })
 	})
 
 	t.Run("ClusterOrgProvider requires the Secret's namespace", func(t *testing.T) {
-		cop := &identityv1alpha1.ClusterOrgProvider{ObjectMeta: metav1.ObjectMeta{Name: "no-ns-" + uniqueSuffix()},
+		cop := &identityv1alpha1.ClusterOrgProvider{ObjectMeta: metav1.ObjectMeta{Name: "no-ns-" + envsuite.UniqueSuffix()},
 			Spec: identityv1alpha1.ClusterOrgProviderSpec{ProviderConfig: base()}}
-		requireRejected(t, k8s.Create(ctxFor(t), cop), "auth.secretRef.namespace is required on a ClusterOrgProvider")
+		requireRejected(t, suite.Client.Create(envsuite.Ctx(t), cop), "auth.secretRef.namespace is required on a ClusterOrgProvider")
 	})
 }
 
 func TestProviderDefaults(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, nil)
-	p := newOrgProvider(t, ns, "defaults", identityv1alpha1.ProviderConfig{
+	ns := suite.NewNamespace(t, "t", nil, nil)
+	p := suite.NewOrgProvider(t, ns, "defaults", identityv1alpha1.ProviderConfig{
 		Flashback: &identityv1alpha1.FlashbackProvider{},
 		Auth:      identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "s"}},
 	})
-	must(t, k8s.Get(ctxFor(t), client.ObjectKeyFromObject(p), p))
+	envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKeyFromObject(p), p))
 	s := p.Spec
 	if s.Flashback.BaseURL != "https://backend.flashback.tech" || s.Auth.SecretRef.Key != "token" {
 		t.Errorf("baseURL %q key %q", s.Flashback.BaseURL, s.Auth.SecretRef.Key)
@@ -144,21 +145,21 @@ func TestProviderDefaults(t *testing.T) {
 		t.Errorf("rateLimit %+v, want 5 rps burst 10 when the block is omitted", s.RateLimit)
 	}
 
-	sc := newOrgProvider(t, ns, "scim-defaults", identityv1alpha1.ProviderConfig{
+	sc := suite.NewOrgProvider(t, ns, "scim-defaults", identityv1alpha1.ProviderConfig{
 		SCIM: &identityv1alpha1.SCIMProvider{BaseURL: "https://api.example.com/scim/v2", Roles: &identityv1alpha1.SCIMRoles{}},
 		Auth: identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "s"}},
 	})
-	must(t, k8s.Get(ctxFor(t), client.ObjectKeyFromObject(sc), sc))
+	envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKeyFromObject(sc), sc))
 	if got := sc.Spec.SCIM; got.KeyAttribute != "userName" || got.Roles.Attribute != "roles" || got.Roles.Default != "Unknown" {
 		t.Errorf("scim defaults: keyAttribute %q roles.attribute %q roles.default %q, want userName, roles, Unknown",
 			got.KeyAttribute, got.Roles.Attribute, got.Roles.Default)
 	}
 
-	m := newOrgProvider(t, ns, "mixpeek-defaults", identityv1alpha1.ProviderConfig{
+	m := suite.NewOrgProvider(t, ns, "mixpeek-defaults", identityv1alpha1.ProviderConfig{
 		Mixpeek: &identityv1alpha1.MixpeekProvider{},
 		Auth:    identityv1alpha1.ProviderAuth{SecretRef: identityv1alpha1.SecretKeyReference{Name: "s"}},
 	})
-	must(t, k8s.Get(ctxFor(t), client.ObjectKeyFromObject(m), m))
+	envsuite.Must(t, suite.Client.Get(envsuite.Ctx(t), client.ObjectKeyFromObject(m), m))
 	if m.Spec.Mixpeek.BaseURL != "https://api.mixpeek.com" {
 		t.Errorf("mixpeek baseURL default %q", m.Spec.Mixpeek.BaseURL)
 	}
@@ -166,60 +167,60 @@ func TestProviderDefaults(t *testing.T) {
 
 func TestOrgUserSpecsAreValidatedByTheAPIServer(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, nil)
+	ns := suite.NewNamespace(t, "t", nil, nil)
 	user := func(name, key string) *identityv1alpha1.OrgUser {
 		return &identityv1alpha1.OrgUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 			Spec: identityv1alpha1.OrgUserSpec{ProviderRef: identityv1alpha1.ProviderReference{Name: "p"}, Key: key}}
 	}
 
-	requireRejected(t, k8s.Create(ctxFor(t), user("empty-key", "")), "spec.key")
-	requireRejected(t, k8s.Create(ctxFor(t), user("long-key", strings.Repeat("a", 321))), "spec.key")
-	if err := k8s.Create(ctxFor(t), user("max-key", strings.Repeat("a", 320))); err != nil {
+	requireRejected(t, suite.Client.Create(envsuite.Ctx(t), user("empty-key", "")), "spec.key")
+	requireRejected(t, suite.Client.Create(envsuite.Ctx(t), user("long-key", strings.Repeat("a", 321))), "spec.key")
+	if err := suite.Client.Create(envsuite.Ctx(t), user("max-key", strings.Repeat("a", 320))); err != nil {
 		t.Errorf("a 320-character key must be accepted: %v", err)
 	}
 
 	bad := user("bad-kind", "a@example.com")
 	bad.Spec.ProviderRef.Kind = "Provider"
-	requireRejected(t, k8s.Create(ctxFor(t), bad), "spec.providerRef.kind")
+	requireRejected(t, suite.Client.Create(envsuite.Ctx(t), bad), "spec.providerRef.kind")
 
 	fast := user("fast", "a@example.com")
 	fast.Spec.RefreshInterval = &metav1.Duration{Duration: 9 * time.Second}
-	requireRejected(t, k8s.Create(ctxFor(t), fast), "refreshInterval must be at least 10s")
+	requireRejected(t, suite.Client.Create(envsuite.Ctx(t), fast), "refreshInterval must be at least 10s")
 
 	for _, d := range []time.Duration{721 * time.Hour, 900000 * time.Hour} {
 		slow := user(fmt.Sprintf("slow-%dh", int(d.Hours())), "a@example.com")
 		slow.Spec.RefreshInterval = &metav1.Duration{Duration: d}
-		requireRejected(t, k8s.Create(ctxFor(t), slow), "refreshInterval must be at least 10s and at most 720h")
+		requireRejected(t, suite.Client.Create(envsuite.Ctx(t), slow), "refreshInterval must be at least 10s and at most 720h")
 	}
 	longest := user("longest", "a@example.com")
 	longest.Spec.RefreshInterval = &metav1.Duration{Duration: 720 * time.Hour}
-	if err := k8s.Create(ctxFor(t), longest); err != nil {
+	if err := suite.Client.Create(envsuite.Ctx(t), longest); err != nil {
 		t.Errorf("refreshInterval 720h must be accepted: %v", err)
 	}
 
 	ok := user("immutable", "a@example.com")
-	must(t, k8s.Create(ctxFor(t), ok))
+	envsuite.Must(t, suite.Client.Create(envsuite.Ctx(t), ok))
 	if ok.Spec.ProviderRef.Kind != identityv1alpha1.OrgProviderKind {
 		t.Errorf("providerRef.kind default = %q, want OrgProvider", ok.Spec.ProviderRef.Kind)
 	}
 	patch := client.MergeFrom(ok.DeepCopy())
 	ok.Spec.Key = "b@example.com"
-	requireRejected(t, k8s.Patch(ctxFor(t), ok, patch), "key is immutable")
+	requireRejected(t, suite.Client.Patch(envsuite.Ctx(t), ok, patch), "key is immutable")
 }
 
 // TestOrgUserStatusIsValidatedByTheAPIServer: policies and metrics trust status.role, status.state and
 // status.provider, so the status subresource refuses any value outside their enums.
 func TestOrgUserStatusIsValidatedByTheAPIServer(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, nil)
+	ns := suite.NewNamespace(t, "t", nil, nil)
 	// No such provider: the controller writes ProviderNotFound once and leaves the object alone.
-	newOrgUser(t, ns, "status", "missing", "a@example.com")
-	waitForReason(t, ns, "status", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderNotFound)
+	suite.NewOrgUser(t, ns, "status", "missing", "a@example.com")
+	suite.WaitForCondition(t, ns, "status", identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonProviderNotFound)
 
 	patchStatus := func(field, value string) error {
 		u := &identityv1alpha1.OrgUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "status"}}
 		body := []byte(`{"status":{"` + field + `":"` + value + `"}}`)
-		return k8s.Status().Patch(ctxFor(t), u, client.RawPatch(types.MergePatchType, body))
+		return suite.Client.Status().Patch(envsuite.Ctx(t), u, client.RawPatch(types.MergePatchType, body))
 	}
 	for _, tc := range []struct{ field, bad string }{
 		{"role", "Superuser"}, {"role", "admin"},

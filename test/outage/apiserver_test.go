@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orgsync/orgsync/internal/upstreamsim"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 const (
@@ -26,7 +27,7 @@ const (
 // --leader-elect-renew-deadline (10 s by default) exits on purpose and is restarted by its
 // Deployment, which TestLeaderTakeover and TestKilledMidWrite cover.
 func TestAPIServerOutage(t *testing.T) {
-	ns := newNamespace(t)
+	ns := suite.NewNamespace(t, "outage", nil, nil)
 	fixtures := populate(t, ns, 12, 8)
 	mgr := startManager(t, "manager", fmt.Sprintf("--max-concurrent-reconciles=%d", maxConcurrentReconciles))
 	before := waitSynced(t, ns, fixtures, func(fixture) string { return "Member" }, "")
@@ -42,27 +43,27 @@ func TestAPIServerOutage(t *testing.T) {
 	wantRole := func(f fixture) string { return roleName(promoted[f.name]) }
 
 	for _, api := range []string{upstreamsim.ProviderMixpeek, upstreamsim.ProviderFlashback} {
-		sim.InjectFault(api, upstreamsim.Fault{Delay: 2 * time.Second})
+		suite.Sim.InjectFault(api, upstreamsim.Fault{Delay: 2 * time.Second})
 	}
-	t.Cleanup(sim.ClearFaults)
-	base := sim.TotalRequests()
-	requested := forceRefresh(t, ns, fixtures)
-	eventually(t, settleTimeout, func() error {
-		if sim.TotalRequests() == base {
+	t.Cleanup(suite.Sim.ClearFaults)
+	base := suite.Sim.TotalRequests()
+	requested := suite.RequestRefresh(t, ns, names(fixtures)...)
+	envsuite.Eventually(t, settleTimeout, func() error {
+		if suite.Sim.TotalRequests() == base {
 			return fmt.Errorf("no upstream read has started yet")
 		}
 		return nil
 	})
 
 	stoppedAt := time.Now()
-	startedBeforeStop := sim.TotalRequests() - base
+	startedBeforeStop := suite.Sim.TotalRequests() - base
 	stopAPIServer(t)
 	time.Sleep(apiServerOutage - time.Since(stoppedAt))
 	mgr.requireRunning(t)
-	sim.ClearFaults() // the upstream is healthy again; what is left to recover from is the API server
+	suite.Sim.ClearFaults() // the upstream is healthy again; what is left to recover from is the API server
 	startingAt := time.Now()
-	readsDuringOutage := sim.TotalRequests() - base - startedBeforeStop
-	must(t, env.ControlPlane.APIServer.Start())
+	readsDuringOutage := suite.Sim.TotalRequests() - base - startedBeforeStop
+	envsuite.Must(t, suite.Env.ControlPlane.APIServer.Start())
 	requireServing(t, true)
 	restartedAt := time.Now()
 	t.Logf("API server stopped for %s, then took %s to start and pass its health check; %d upstream reads had started "+
@@ -93,7 +94,7 @@ func TestAPIServerOutage(t *testing.T) {
 	// saw an error and found nothing left to do on its retry); at most one per worker can be.
 	var counts map[string]map[string]int
 	lost := func() (n int) {
-		counts = eventCounts(t, ns)
+		counts = suite.EventCounts(t, ns)
 		for _, f := range fixtures {
 			if promoted[f.name] && counts[f.name]["RoleChanged"] == 0 {
 				n++
@@ -130,7 +131,7 @@ func TestAPIServerOutage(t *testing.T) {
 // starts when the test says.
 func stopAPIServer(t *testing.T) {
 	t.Helper()
-	apiServer := env.ControlPlane.APIServer
+	apiServer := suite.Env.ControlPlane.APIServer
 	saved := apiServer.StopTimeout
 	apiServer.StopTimeout = 3 * time.Second
 	defer func() { apiServer.StopTimeout = saved }()
@@ -143,8 +144,8 @@ func stopAPIServer(t *testing.T) {
 // requireServing checks whether the API server's port accepts connections.
 func requireServing(t *testing.T, want bool) {
 	t.Helper()
-	addr := net.JoinHostPort(env.ControlPlane.APIServer.Address, env.ControlPlane.APIServer.Port)
-	eventually(t, 30*time.Second, func() error {
+	addr := net.JoinHostPort(suite.Env.ControlPlane.APIServer.Address, suite.Env.ControlPlane.APIServer.Port)
+	envsuite.Eventually(t, 30*time.Second, func() error {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			_ = conn.Close()

@@ -14,6 +14,7 @@ import (
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 // normalizedRole is the API contract's role table for the upstream roles these tests use.
@@ -47,7 +48,7 @@ func inconsistencies(u *identityv1alpha1.OrgUser, f fixture) []string {
 	ready := meta.FindStatusCondition(s.Conditions, identityv1alpha1.ConditionReady)
 	synced := meta.FindStatusCondition(s.Conditions, identityv1alpha1.ConditionSynced)
 	if ready == nil || synced == nil {
-		add("conditions %s lack Ready or Synced", describeConditions(s.Conditions))
+		add("conditions %s lack Ready or Synced", envsuite.DescribeConditions(s.Conditions))
 		return out
 	}
 	if synced.Status == metav1.ConditionTrue && (ready.Status != metav1.ConditionTrue || ready.Reason != identityv1alpha1.ReasonSynced) {
@@ -91,9 +92,9 @@ type statusRecorder struct {
 func recordStatuses(t *testing.T, ns string) *statusRecorder {
 	t.Helper()
 	list := &identityv1alpha1.OrgUserList{}
-	must(t, k8s.List(ctxFor(t), list, client.InNamespace(ns)))
+	envsuite.Must(t, suite.Client.List(envsuite.Ctx(t), list, client.InNamespace(ns)))
 	ctx, cancel := context.WithCancel(context.Background())
-	w, err := k8s.Watch(ctx, &identityv1alpha1.OrgUserList{}, client.InNamespace(ns),
+	w, err := suite.Client.Watch(ctx, &identityv1alpha1.OrgUserList{}, client.InNamespace(ns),
 		&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: list.ResourceVersion}})
 	if err != nil {
 		cancel()

@@ -2,17 +2,25 @@ package outage
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/controller"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 // leaseName is the manager's LeaderElectionID.
-const leaseName = "orgsync.identity.orgsync.io"
+const leaseName = controller.LeaderElectionID
+
+// leaderRefresh is the OrgUsers' refreshInterval in TestLeaderTakeover, the CRD's minimum: short, so
+// that the new leader really re-reads every user while the test watches.
+const leaderRefresh = 10 * time.Second
 
 // leaderElectionArgs: a short lease so the test does not wait client-go's default 15 s, with the
 // same proportions as the defaults (renew deadline 2/3 of the lease, retries well inside it).
@@ -28,12 +36,15 @@ func leaderElectionArgs(leaseNamespace string) []string {
 
 // TestLeaderTakeover runs two managers with leader election, SIGKILLs the leader, and measures how
 // long the standby takes to hold the lease and to serve a forced refresh that only a working leader
-// can. Nothing may be written twice: the new leader re-reads the same upstream answers and must not
-// rewrite their status (no resourceVersion moves), flip a value back and forth, or repeat an event.
+// can. Nothing may be written twice: the new leader re-reads the same upstream answers (every user at
+// least once while the test watches, as the simulator's request counters show) and must not rewrite
+// their status (no resourceVersion moves), flip a value back and forth, or repeat an event.
 func TestLeaderTakeover(t *testing.T) {
-	leaseNamespace := newNamespace(t)
-	ns := newNamespace(t)
-	fixtures := populate(t, ns, 6, 4)
+	leaseNamespace := suite.NewNamespace(t, "outage", nil, nil)
+	ns := suite.NewNamespace(t, "outage", nil, nil)
+	fixtures := populate(t, ns, 6, 4, func(u *identityv1alpha1.OrgUser) {
+		u.Spec.RefreshInterval = &metav1.Duration{Duration: leaderRefresh}
+	})
 
 	first := startManager(t, "first", leaderElectionArgs(leaseNamespace)...)
 	oldLeader := waitForLeader(t, leaseNamespace, "")
@@ -42,17 +53,22 @@ func TestLeaderTakeover(t *testing.T) {
 
 	waitSynced(t, ns, fixtures, func(fixture) string { return "Member" }, "")
 	waitQuiet(t, ns, 3*time.Second)
-	before, err := listUsers(ctxFor(t), ns)
-	must(t, err)
+	before, err := suite.ListUsers(envsuite.Ctx(t), ns)
+	envsuite.Must(t, err)
 	providersBefore := providerVersions(t, ns)
 	recorder := recordStatuses(t, ns)
 
 	killedAt := time.Now()
 	first.kill(t)
+	// From here on only the new leader reads upstream.
+	readsAtKill := map[string]int{}
+	for _, f := range fixtures {
+		readsAtKill[f.name] = suite.Sim.Requests(f.provider, f.key)
+	}
 	// Work for the next leader: a promotion upstream and a forced refresh of that one user.
 	target := fixtures[0]
 	setUpstreamRole(t, target, true)
-	requested := forceRefresh(t, ns, []fixture{target})
+	requested := suite.RequestRefresh(t, ns, target.name)
 
 	newLeader := waitForLeader(t, leaseNamespace, oldLeader)
 	leaseTakeover := time.Since(killedAt)
@@ -63,15 +79,35 @@ func TestLeaderTakeover(t *testing.T) {
 		leaseTakeover.Round(100*time.Millisecond), firstSync.Round(100*time.Millisecond), newLeader)
 	second.requireRunning(t)
 
-	// The new leader has started every controller; give it time to do whatever it would do with the
-	// users it inherited, then check that it did nothing to them.
-	time.Sleep(5 * time.Second)
+	// The new leader has started every controller. Watch until it has re-read every user it
+	// inherited at least once (the refresh interval is short, so it must, well within the stale
+	// deadline of 3 × refreshInterval), then check that none of those reads rewrote anything.
+	envsuite.Eventually(t, 3*leaderRefresh+settleTimeout, func() error {
+		var unread []string
+		for _, f := range fixtures[1:] {
+			if suite.Sim.Requests(f.provider, f.key) == readsAtKill[f.name] {
+				unread = append(unread, f.name)
+			}
+		}
+		if len(unread) > 0 {
+			return fmt.Errorf("the new leader has not re-read %d of %d users yet, e.g. %s", len(unread), len(fixtures)-1, unread[0])
+		}
+		return nil
+	})
+	reread := time.Since(killedAt)
+	time.Sleep(2 * time.Second) // let a write that followed the last read, if one did, reach the watch
 	second.requireRunning(t)
+	reads := make([]string, 0, len(fixtures))
+	for _, f := range fixtures {
+		reads = append(reads, fmt.Sprintf("%s×%d", f.name, suite.Sim.Requests(f.provider, f.key)-readsAtKill[f.name]))
+	}
+	t.Logf("the new leader re-read every user within %s of the kill (refreshInterval %s); reads per user since the kill: %s",
+		reread.Round(100*time.Millisecond), leaderRefresh, strings.Join(reads, " "))
 	if err := recorder.watchErr(); err != nil {
 		t.Fatalf("the record of status writes is incomplete: %v", err)
 	}
-	after, err := listUsers(ctxFor(t), ns)
-	must(t, err)
+	after, err := suite.ListUsers(envsuite.Ctx(t), ns)
+	envsuite.Must(t, err)
 	writes := recorder.statusWrites()
 	for _, f := range fixtures[1:] {
 		if b, a := before[f.name], after[f.name]; a.ResourceVersion != b.ResourceVersion {
@@ -95,7 +131,7 @@ func TestLeaderTakeover(t *testing.T) {
 		}
 	}
 
-	counts := eventCounts(t, ns)
+	counts := suite.EventCounts(t, ns)
 	for _, f := range fixtures {
 		want := 0
 		if f == target {
@@ -118,9 +154,9 @@ func TestLeaderTakeover(t *testing.T) {
 func waitForLeader(t *testing.T, namespace, previous string) string {
 	t.Helper()
 	var holder string
-	eventually(t, settleTimeout, func() error {
+	envsuite.Eventually(t, settleTimeout, func() error {
 		lease := &coordinationv1.Lease{}
-		if err := k8s.Get(ctxFor(t), client.ObjectKey{Namespace: namespace, Name: leaseName}, lease); err != nil {
+		if err := suite.Client.Get(envsuite.Ctx(t), client.ObjectKey{Namespace: namespace, Name: leaseName}, lease); err != nil {
 			return err
 		}
 		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" || *lease.Spec.HolderIdentity == previous {
@@ -136,7 +172,7 @@ func waitForLeader(t *testing.T, namespace, previous string) string {
 func providerVersions(t *testing.T, ns string) map[string]string {
 	t.Helper()
 	list := &identityv1alpha1.OrgProviderList{}
-	must(t, k8s.List(ctxFor(t), list, client.InNamespace(ns)))
+	envsuite.Must(t, suite.Client.List(envsuite.Ctx(t), list, client.InNamespace(ns)))
 	out := map[string]string{}
 	for _, p := range list.Items {
 		out[p.Name] = p.ResourceVersion

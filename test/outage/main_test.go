@@ -16,29 +16,16 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zapcore"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-
-	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
-	"github.com/orgsync/orgsync/internal/upstreamsim"
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
-// goodToken is the token the simulator accepts.
-const goodToken = "sk_test_outage_0123456789"
-
 var (
-	env    *envtest.Environment
-	k8s    client.WithWatch
-	sim    *upstreamsim.Server
-	scheme = runtime.NewScheme()
+	// suite is envsuite's control plane, simulator and client, without an in-process manager: the
+	// tests here run the manager binary.
+	suite *envsuite.Suite
 
-	// workDir holds the manager binary, its kubeconfig and the managers' logs.
+	// workDir holds the manager binary, its kubeconfig, the API server's certificates and the
+	// managers' logs.
 	workDir string
 	// managerBin is the manager built from cmd/main.go, as a Deployment would run it.
 	managerBin string
@@ -50,15 +37,11 @@ func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
+// run is envsuite's set-up with two things of outage's own, which no other suite needs: the
+// manager binary, built first, and the API server's certificates in a directory of ours, because
+// TestAPIServerOutage stops and restarts the API server and the running manager must still trust it
+// (envtest deletes a certificate directory it made itself on Stop; the port is kept either way).
 func run(m *testing.M) int {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the outage tests with 'make test', which builds the API server binaries")
-		return 1
-	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapcore.ErrorLevel)))
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(identityv1alpha1.AddToScheme(scheme))
-
 	var err error
 	workDir, err = os.MkdirTemp("", "orgsync-outage-")
 	if err != nil {
@@ -66,51 +49,20 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(workDir) }()
-
 	if err := buildManager(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-
-	// A certificate directory of our own: envtest keeps it across an API server Stop/Start (a
-	// directory it made itself would be deleted and the restarted server would get a new CA, which
-	// no running manager trusts). The port is kept either way.
 	certDir := filepath.Join(workDir, "apiserver-certs")
 	if err := os.Mkdir(certDir, 0o700); err != nil {
 		fmt.Fprintf(os.Stderr, "cert dir: %v\n", err)
 		return 1
 	}
-	env = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
-	cfg, err := env.Start()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start envtest: %v\n", err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-
-	managerKubeconfig = filepath.Join(workDir, "kubeconfig")
-	if err := os.WriteFile(managerKubeconfig, env.KubeConfig, 0o600); err != nil {
-		fmt.Fprintf(os.Stderr, "write kubeconfig: %v\n", err)
-		return 1
-	}
-	k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "client: %v\n", err)
-		return 1
-	}
-
-	sim = upstreamsim.New()
-	if err := sim.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "start simulator: %v\n", err)
-		return 1
-	}
-	defer sim.Close()
-	sim.AllowToken(goodToken)
-	return m.Run()
+	return envsuite.RunWith(m, envsuite.Config{NoManager: true, APIServerCertDir: certDir}, func(s *envsuite.Suite) error {
+		suite = s
+		managerKubeconfig = filepath.Join(workDir, "kubeconfig")
+		return os.WriteFile(managerKubeconfig, s.Env.KubeConfig, 0o600)
+	})
 }
 
 // buildManager compiles cmd/main.go the way the image does.
@@ -119,7 +71,7 @@ func buildManager() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", managerBin, "./cmd/main.go")
-	cmd.Dir = filepath.Join("..", "..")
+	cmd.Dir = envsuite.RepoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build the manager: %w\n%s", err, out)
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/orgsync/orgsync/test/envsuite"
 )
 
 // manager is one manager process.
@@ -91,7 +93,7 @@ func (m *manager) requireRunning(t *testing.T) {
 // waitForLog waits until the manager's log contains text.
 func (m *manager) waitForLog(t *testing.T, text string, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, func() error {
+	envsuite.Eventually(t, timeout, func() error {
 		if !m.running() {
 			return fmt.Errorf("manager %s exited (%v)", m.name, m.err)
 		}

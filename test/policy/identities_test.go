@@ -61,7 +61,7 @@ func createTrustedIdentities(t *testing.T) {
 	t.Helper()
 	suite.EnsureNamespace(t, trustedNamespace)
 	suite.NewMixpeekProvider(t, trustedNamespace, envsuite.GoodToken, nil)
-	suite.NewFlashbackProvider(t, trustedNamespace, envsuite.GoodToken)
+	suite.NewFlashbackProvider(t, trustedNamespace, envsuite.GoodToken, nil)
 	suite.NewSCIMProvider(t, trustedNamespace, envsuite.GoodToken, nil)
 	names := map[string]string{}
 	for _, demo := range upstreamsim.DemoUsersOf(upstreamsim.ProviderMixpeek, upstreamsim.ProviderFlashback, upstreamsim.ProviderSCIM) {
