@@ -131,12 +131,12 @@ func (r *OrgUserReconciler) carryOut(ctx context.Context, user *identityv1alpha1
 	if d.status != nil {
 		prev := user.Status.DeepCopy()
 		if err := r.patchStatus(ctx, user, d.status); err != nil {
+			// Nothing was written: the retry reads the user again.
+			r.memory.update(user, func(rec *userRecord) { rec.readAt = r.now() })
 			if apierrors.IsConflict(err) {
 				// Our cached copy was stale; look again once the cache has caught up.
-				r.memory.update(user, func(rec *userRecord) { rec.readAt = r.now() })
 				return ctrl.Result{RequeueAfter: time.Second}, nil
 			}
-			r.memory.update(user, func(rec *userRecord) { rec.readAt = r.now() })
 			return ctrl.Result{}, err
 		}
 		for _, ev := range changeEvents(prev, d.status) {

@@ -42,7 +42,7 @@ type decision struct {
 
 // decide is pure: the same input gives the same decision, apart from the jitter of retries.
 func decide(in decisionInput) decision {
-	d := decide0(in)
+	d := decideRow(in)
 	d.record.seen = true
 	d.record.readAt = time.Time{}
 	if d.requeue > 0 {
@@ -62,7 +62,8 @@ func decide(in decisionInput) decision {
 	return d
 }
 
-func decide0(in decisionInput) decision {
+// decideRow is the row of the rules that applies; decide adds what every row shares.
+func decideRow(in decisionInput) decision {
 	rec := in.record
 	att := in.att
 	if att.refreshInterval > 0 {
