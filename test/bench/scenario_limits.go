@@ -60,7 +60,7 @@ func (b *bench) rateLimited(ctx context.Context) error {
 	}
 	n429 := b.e.sim.RateLimited() - limited
 	b.table.add(name, "zero 429s", n429 == 0, "%d", n429)
-	b.noteTraffic(name, before, after)
+	b.noteTraffic(name, before, after, cfg.users)
 	return nil
 }
 
@@ -126,7 +126,7 @@ func (b *bench) unlimited(ctx context.Context) error {
 	b.table.add(name, fmt.Sprintf("all %d Ready ≤ 1.5 × write floor (%s) = %s", cfg.users, seconds(floor), seconds(target)),
 		ok && took <= target, "%s (%.2f × floor)%s", seconds(took), took.Seconds()/floor.Seconds(), notAllReady(ok, pop, cfg.users))
 	b.table.note(name, "CPU used by the write floor (info)", "%s", floorCPU)
-	b.noteTraffic(name, before, after)
+	b.noteTraffic(name, before, after, cfg.users)
 	if !ok {
 		return fmt.Errorf("only %d of %d OrgUsers Ready after %s; later scenarios need them all", pop.ready, cfg.users, seconds(took))
 	}
