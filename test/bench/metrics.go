@@ -127,9 +127,9 @@ func (e *env) apiCounts(ctx context.Context) (apiCounts, error) {
 		return m.sum("apiserver_request_total", map[string][]string{
 			"resource": {resource}, "subresource": {subresource}, "verb": verbs})
 	}
+	// The API server counts a server-side apply as verb APPLY, not PATCH.
 	return apiCounts{
 		secretGets:   requests("secrets", "", "GET"),
-		// The API server counts a server-side apply as verb APPLY, not PATCH.
 		statusWrites: requests("orgusers", "status", "PATCH", "UPDATE", "APPLY"),
 		objectWrites: requests("orgusers", "", "PATCH", "UPDATE", "APPLY"),
 	}, nil
