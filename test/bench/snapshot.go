@@ -36,7 +36,8 @@ func (b *bench) noteTraffic(name string, before, after snapshot, synced int) {
 	api := after.api.minus(before.api)
 	calls := after.calls.total() - before.calls.total()
 	b.table.note(name, "API server and upstream traffic (info)",
-		"%.0f Secret GETs, %.0f OrgUser status writes, %.0f OrgUser object writes (labels), %s writes per newly synced user, %d upstream calls in %s",
+		"%.0f Secret GETs, %.0f OrgUser status writes, %.0f OrgUser object writes (labels), "+
+			"%s writes per newly synced user, %d upstream calls in %s",
 		api.secretGets, api.statusWrites, api.objectWrites, ratio(api.statusWrites+api.objectWrites, float64(synced)),
 		calls, seconds(after.at.Sub(before.at)))
 	b.table.note(name, "CPU used (info)", "%s; the machine has %d cores", cpuDelta(before.cpu, after.cpu), runtime.NumCPU())
