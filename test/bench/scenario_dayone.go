@@ -119,8 +119,8 @@ func (b *bench) dayOne(ctx context.Context) error {
 	return nil
 }
 
-// floorRole is the role of every bulk Mixpeek user, which the floor writes.
-const floorRole = "member"
+// floorRole is the role the manager writes for every bulk Mixpeek user.
+const floorRole = "Member"
 
 func dayOneUserName(i int) string { return fmt.Sprintf("day-%05d", i) }
 
@@ -203,13 +203,13 @@ func (b *bench) floorUser(ctx context.Context, i int) error {
 	now := metav1.NewTime(time.Now().UTC().Truncate(time.Second))
 	status := identityv1alpha1.OrgUserStatus{
 		ObservedGeneration: u.Generation,
-		Provider:           "Mixpeek",
+		Provider:           "mixpeek",
 		UserID:             fmt.Sprintf("usr_bench%010d", i),
 		Email:              u.Spec.Key,
 		DisplayName:        fmt.Sprintf("Bench User %d", i),
 		Role:               floorRole,
-		ProviderRole:       floorRole,
-		State:              "active",
+		ProviderRole:       "member",
+		State:              "Active",
 		CreatedAt:          &now,
 		UpdatedAt:          &now,
 		Conditions: []metav1.Condition{
