@@ -49,7 +49,10 @@ type config struct {
 	// Scenario 4.
 	sharedUsers, sharedNamespaces, sharedKeys int
 
-	// Scenario 5: how long the 5xx share lasts and how large it is.
+	// Scenario 5: how long the 5xx share lasts and how large it is. 1.5 intervals: a user read up to
+	// one interval (plus 10 % jitter) before the fault gets at least one try during it and is read
+	// again within 3 intervals of its last success, so zero Stale is exact; a 2-interval fault could
+	// honestly leave a user read 1.1 intervals before it without a success for 3 intervals.
 	faultDuration time.Duration
 	faultShare    float64
 
@@ -77,7 +80,7 @@ func newConfig(opts options) (config, error) {
 		limitedRPS: 50, simTokenRPS: 60, simTokenBurst: 60,
 		steadySettle: 15 * time.Second, steadyIntervals: 2,
 		sharedUsers: 2000, sharedNamespaces: 20, sharedKeys: 50,
-		faultDuration: 2 * time.Minute, faultShare: 0.5,
+		faultDuration: 90 * time.Second, faultShare: 0.5,
 		blackholeDuration: 2 * time.Minute,
 		failoverWindow:    time.Minute, failoverFaultShare: 0.05,
 		unrelatedSecrets: 10000, secretBytes: 10 * 1024,
@@ -91,7 +94,7 @@ func newConfig(opts options) (config, error) {
 		cfg.limitedRPS, cfg.simTokenRPS, cfg.simTokenBurst = 5, 6, 6
 		cfg.steadySettle, cfg.steadyIntervals = 3*time.Second, 2
 		cfg.sharedUsers, cfg.sharedNamespaces, cfg.sharedKeys = 40, 4, 10
-		cfg.faultDuration = 2 * cfg.interval
+		cfg.faultDuration = 3 * cfg.interval / 2
 		cfg.blackholeDuration = 2 * cfg.interval
 		cfg.failoverWindow = 2 * cfg.interval
 		cfg.unrelatedSecrets = 100
@@ -120,7 +123,7 @@ func newConfig(opts options) (config, error) {
 }
 
 // lastScenario is the highest scenario number.
-const lastScenario = 9
+const lastScenario = 10
 
 func parseScenarios(list string) (map[int]bool, error) {
 	selected := map[int]bool{}

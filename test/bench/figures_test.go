@@ -14,6 +14,7 @@ apiserver_request_total{code="201",resource="secrets",scope="resource",verb="POS
 apiserver_request_total{code="200",resource="orgusers",subresource="status",verb="PATCH"} 3
 apiserver_request_total{code="200",resource="orgusers",subresource="status",verb="UPDATE"} 1.5e+01
 apiserver_request_total{code="200",resource="orgusers",verb="PATCH"} 40
+apiserver_request_total{code="201",resource="orgusers",scope="resource",verb="APPLY"} 7
 apiserver_request_total_extra{resource="secrets",verb="GET"} 1000
 leader_election_master_status{name="orgsync.identity.orgsync.io"} 1
 odd_label{msg="a \"quoted\", comma",verb="GET"} 5
@@ -26,6 +27,7 @@ odd_label{msg="a \"quoted\", comma",verb="GET"} 5
 		{"apiserver_request_total", map[string][]string{"resource": {"secrets"}, "verb": {"GET"}}, 9},
 		{"apiserver_request_total", map[string][]string{"resource": {"orgusers"}, "subresource": {"status"}, "verb": {"PATCH", "UPDATE"}}, 18},
 		{"apiserver_request_total", map[string][]string{"resource": {"orgusers"}, "subresource": {""}, "verb": {"PATCH"}}, 40},
+		{"apiserver_request_total", map[string][]string{"resource": {"orgusers"}, "subresource": {""}, "verb": {"PATCH", "UPDATE", "APPLY"}}, 47},
 		{"leader_election_master_status", nil, 1},
 		{"odd_label", map[string][]string{"msg": {`a "quoted", comma`}, "verb": {"GET"}}, 5},
 		{"absent_metric", nil, 0},

@@ -26,9 +26,11 @@ type binaries struct {
 }
 
 func buildBinaries(ctx context.Context, cfg config) (binaries, error) {
+	// Into the run's own directory: bin/ may be shared by several worktrees, whose runs would
+	// otherwise start each other's builds.
 	bins := binaries{
-		manager:  filepath.Join(cfg.repoRoot, "bin", "bench", "manager"),
-		baseline: filepath.Join(cfg.repoRoot, "bin", "bench", "baseline"),
+		manager:  filepath.Join(cfg.workDir, "manager"),
+		baseline: filepath.Join(cfg.workDir, "baseline"),
 	}
 	for pkg, out := range map[string]string{"./cmd/main.go": bins.manager, "./test/bench/baseline": bins.baseline} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)

@@ -114,8 +114,8 @@ func (e *env) apiServerMetrics(ctx context.Context) (metricsText, error) {
 // apiCounts are the API server's request counters the targets are about.
 type apiCounts struct {
 	secretGets   float64
-	statusWrites float64 // OrgUser status PATCH and UPDATE
-	objectWrites float64 // OrgUser PATCH and UPDATE of the object itself (labels)
+	statusWrites float64 // OrgUser status PATCH, UPDATE and APPLY (server-side apply)
+	objectWrites float64 // OrgUser PATCH, UPDATE and APPLY of the object itself (labels)
 }
 
 func (e *env) apiCounts(ctx context.Context) (apiCounts, error) {
@@ -127,10 +127,11 @@ func (e *env) apiCounts(ctx context.Context) (apiCounts, error) {
 		return m.sum("apiserver_request_total", map[string][]string{
 			"resource": {resource}, "subresource": {subresource}, "verb": verbs})
 	}
+	// The API server counts a server-side apply as verb APPLY, not PATCH.
 	return apiCounts{
 		secretGets:   requests("secrets", "", "GET"),
-		statusWrites: requests("orgusers", "status", "PATCH", "UPDATE"),
-		objectWrites: requests("orgusers", "", "PATCH", "UPDATE"),
+		statusWrites: requests("orgusers", "status", "PATCH", "UPDATE", "APPLY"),
+		objectWrites: requests("orgusers", "", "PATCH", "UPDATE", "APPLY"),
 	}, nil
 }
 

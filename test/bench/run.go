@@ -121,7 +121,9 @@ func (b *bench) runScenarios(ctx context.Context) error {
 		selected bool
 		run      func(context.Context) error
 	}{
-		{s[1], b.rateLimited},
+		// Scenario 10 needs the population synced (at 1 h) by scenario 1, and no manager running yet.
+		{s[1] || s[10], b.rateLimited},
+		{s[10], b.dayOne},
 		// Scenarios 3 to 8 need the population synced at the steady interval that scenario 2 produces.
 		{s[2] || s[3] || s[4] || s[5] || s[6] || s[7] || s[8], b.unlimited},
 		{s[3], b.steadyState},

@@ -49,6 +49,12 @@ func (b *bench) rateLimited(ctx context.Context) error {
 	b.recordPeak(manager)
 	manager.stop()
 	b.leader = nil
+	if !cfg.scenarios[1] { // run for scenario 10, unreported
+		if !ok {
+			return fmt.Errorf("only %d of %d OrgUsers Ready after %s; scenario 10 needs them all", pop.ready, cfg.users, seconds(took))
+		}
+		return nil
+	}
 
 	target := time.Duration(1.1 * float64(floor))
 	if ok {
@@ -60,7 +66,7 @@ func (b *bench) rateLimited(ctx context.Context) error {
 	}
 	n429 := b.e.sim.RateLimited() - limited
 	b.table.add(name, "zero 429s", n429 == 0, "%d", n429)
-	b.noteTraffic(name, before, after)
+	b.noteTraffic(name, before, after, cfg.users)
 	return nil
 }
 
@@ -72,7 +78,7 @@ func (b *bench) unlimited(ctx context.Context) error {
 	const name = "2 unlimited"
 	b.step("Scenario 2: %d OrgUsers, no limits; first the write floor of a plain client (%d writers)", cfg.users, writers)
 	start, cpuBefore := time.Now(), cpuTimes()
-	if err := b.writeFloor(ctx); err != nil {
+	if err := b.writeFloor(ctx, `{"status":{"observedGeneration":0}}`); err != nil {
 		return err
 	}
 	floor := time.Since(start)
@@ -84,6 +90,15 @@ func (b *bench) unlimited(ctx context.Context) error {
 	}
 	if !cleared {
 		return fmt.Errorf("the watch still shows Ready OrgUsers a minute after their status was cleared")
+	}
+	// The same kind of floor with the one informer any controller runs: the same status patches
+	// again, with another one-field status, while the baseline manager watches. Only when reported.
+	var informerFloor time.Duration
+	var informerFloorCPU string
+	if cfg.scenarios[2] {
+		if informerFloor, informerFloorCPU, err = b.informerWriteFloor(ctx); err != nil {
+			return err
+		}
 	}
 	if err := b.e.setProviderLimits(ctx, 1000, 1000, cfg.interval); err != nil {
 		return err
@@ -126,7 +141,9 @@ func (b *bench) unlimited(ctx context.Context) error {
 	b.table.add(name, fmt.Sprintf("all %d Ready ≤ 1.5 × write floor (%s) = %s", cfg.users, seconds(floor), seconds(target)),
 		ok && took <= target, "%s (%.2f × floor)%s", seconds(took), took.Seconds()/floor.Seconds(), notAllReady(ok, pop, cfg.users))
 	b.table.note(name, "CPU used by the write floor (info)", "%s", floorCPU)
-	b.noteTraffic(name, before, after)
+	b.table.note(name, fmt.Sprintf("all %d Ready vs the write floor with an informer (%s) (info)", cfg.users, seconds(informerFloor)),
+		"%s (%.2f × floor); that floor's CPU: %s", seconds(took), took.Seconds()/informerFloor.Seconds(), informerFloorCPU)
+	b.noteTraffic(name, before, after, cfg.users)
 	if !ok {
 		return fmt.Errorf("only %d of %d OrgUsers Ready after %s; later scenarios need them all", pop.ready, cfg.users, seconds(took))
 	}
@@ -142,10 +159,26 @@ func notAllReady(ok bool, p population, want int) string {
 
 func allReady(p population) bool { return p.total > 0 && p.ready == p.total }
 
+// informerWriteFloor is the write floor again while the baseline manager watches every OrgUser.
+func (b *bench) informerWriteFloor(ctx context.Context) (time.Duration, string, error) {
+	informer, err := b.startInformer(ctx, "informer-unlimited")
+	if err != nil {
+		return 0, "", err
+	}
+	defer informer.stop()
+	start, cpuBefore := time.Now(), cpuTimes()
+	if err := b.writeFloor(ctx, `{"status":{"observedGeneration":1}}`); err != nil {
+		return 0, "", err
+	}
+	took := time.Since(start)
+	b.progress("write floor with an informer: %d status patches in %s", b.cfg.users, seconds(took))
+	return took, cpuDelta(cpuBefore, cpuTimes()), nil
+}
+
 // writeFloor writes one status patch per main OrgUser with a plain client: it clears the status a
-// previous scenario wrote (which also makes the next sync a first sync), or, on a fresh population,
-// writes a one-field status.
-func (b *bench) writeFloor(ctx context.Context) error {
+// previous scenario wrote (which also makes the next sync a first sync), or, where the watch shows no
+// condition, writes the one-field status of emptyPatch.
+func (b *bench) writeFloor(ctx context.Context, emptyPatch string) error {
 	n := b.cfg.perProvider()
 	return parallel(ctx, 2*n, func(ctx context.Context, i int) error {
 		name := mainUserName(mixpeekProvider, i)
@@ -156,7 +189,7 @@ func (b *bench) writeFloor(ctx context.Context) error {
 		u.Namespace, u.Name = benchNamespace, name
 		patch := []byte(`{"status":null}`)
 		if !b.hasStatus(name) {
-			patch = []byte(`{"status":{"observedGeneration":0}}`)
+			patch = []byte(emptyPatch)
 		}
 		if err := b.e.k8s.Status().Patch(ctx, u, client.RawPatch("application/merge-patch+json", patch)); err != nil {
 			return fmt.Errorf("patch status of OrgUser %s: %w", name, err)

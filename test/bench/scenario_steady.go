@@ -33,7 +33,7 @@ func (b *bench) steadyState(ctx context.Context) error {
 	modified := after.modified - before.modified
 	api := after.api.minus(before.api)
 	b.table.add(name, "zero OrgUser writes", modified == 0 && api.statusWrites == 0 && api.objectWrites == 0,
-		"%d MODIFIED watch events, %.0f status and %.0f object PATCH/UPDATE", modified, api.statusWrites, api.objectWrites)
+		"%d MODIFIED watch events, %.0f status and %.0f object PATCH/UPDATE/APPLY", modified, api.statusWrites, api.objectWrites)
 	events := after.events - before.events
 	b.table.add(name, "zero Events", events == 0, "%d", events)
 

@@ -30,13 +30,16 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 		cpu: cpuTimes()}, nil
 }
 
-// noteTraffic adds what a phase cost the API server and the upstream, as info rows.
-func (b *bench) noteTraffic(name string, before, after snapshot) {
+// noteTraffic adds what a phase cost the API server and the upstream, as info rows; synced is how
+// many users the phase synced anew, for the writes each of them cost.
+func (b *bench) noteTraffic(name string, before, after snapshot, synced int) {
 	api := after.api.minus(before.api)
 	calls := after.calls.total() - before.calls.total()
 	b.table.note(name, "API server and upstream traffic (info)",
-		"%.0f Secret GETs, %.0f OrgUser status writes, %.0f OrgUser object writes (labels), %d upstream calls in %s",
-		api.secretGets, api.statusWrites, api.objectWrites, calls, seconds(after.at.Sub(before.at)))
+		"%.0f Secret GETs, %.0f OrgUser status writes, %.0f OrgUser object writes (labels), "+
+			"%s writes per newly synced user, %d upstream calls in %s",
+		api.secretGets, api.statusWrites, api.objectWrites, ratio(api.statusWrites+api.objectWrites, float64(synced)),
+		calls, seconds(after.at.Sub(before.at)))
 	b.table.note(name, "CPU used (info)", "%s; the machine has %d cores", cpuDelta(before.cpu, after.cpu), runtime.NumCPU())
 }
 

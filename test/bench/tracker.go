@@ -22,6 +22,7 @@ type userState struct {
 	readyReason string // Ready's reason
 	syncedOK    bool   // Synced=True for the current generation
 	syncedSeen  bool   // Synced exists at all
+	labeled     bool   // both the role and the state label are present
 }
 
 // tracker watches every OrgUser: it keeps each one's state and counts MODIFIED events (an update
@@ -96,6 +97,7 @@ func (t *tracker) observe(obj any) {
 		s.syncedSeen = true
 		s.syncedOK = c.Status == metav1.ConditionTrue && c.ObservedGeneration == u.Generation
 	}
+	s.labeled = u.Labels[identityv1alpha1.LabelRole] != "" && u.Labels[identityv1alpha1.LabelState] != ""
 	key := types.NamespacedName{Namespace: u.Namespace, Name: u.Name}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -140,6 +142,7 @@ func sharedUsers(key types.NamespacedName) bool {
 // population counts the selected OrgUsers by state, now and over the current window.
 type population struct {
 	total, ready, synced, stale         int
+	readyLabeled                        int // Ready with the role and state labels
 	leftReady, becameStale, syncedFalse int
 }
 
@@ -154,6 +157,9 @@ func (t *tracker) count(filter userFilter) population {
 		p.total++
 		if s.readyOK {
 			p.ready++
+			if s.labeled {
+				p.readyLabeled++
+			}
 		}
 		if s.syncedOK {
 			p.synced++
