@@ -49,9 +49,11 @@ type process struct {
 	name       string
 	cmd        *exec.Cmd
 	metricsURL string
-	started    time.Time
-	exited     chan struct{}
-	exitErr    error
+	// pprofURL is the manager's pprof endpoint (…/debug/pprof/), where the bench takes heap profiles.
+	pprofURL string
+	started  time.Time
+	exited   chan struct{}
+	exitErr  error
 	// stopping is set before the bench ends the process, so its exit is not reported as a crash.
 	stopping bool
 	log      *os.File
@@ -64,7 +66,12 @@ func startManager(e *env, bins binaries, name string) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
+	pprofPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	args := []string{
+		"--pprof-bind-address=127.0.0.1:" + strconv.Itoa(pprofPort),
 		"--kubeconfig=" + e.kubeconfig,
 		"--leader-elect",
 		"--leader-election-namespace=" + systemNamespace,
@@ -81,6 +88,7 @@ func startManager(e *env, bins binaries, name string) (*process, error) {
 		return nil, err
 	}
 	p.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	p.pprofURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", pprofPort)
 	return p, nil
 }
 
@@ -241,4 +249,36 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// saveHeapProfile writes the manager's heap profile (inuse and alloc samples, after a GC) to
+// <workDir>/<name>-<label>.heap.pb.gz, for `go tool pprof`; "" when p has no pprof endpoint.
+func (p *process) saveHeapProfile(ctx context.Context, workDir, label string) (string, error) {
+	if p.pprofURL == "" {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.pprofURL+"heap?gc=1", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("heap profile of %s: %w", p.name, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("heap profile of %s: %s", p.name, resp.Status)
+	}
+	path := filepath.Join(workDir, p.name+"-"+label+".heap.pb.gz")
+	f, err := os.Create(path) //nolint:gosec // the bench's own work directory
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return "", err
+	}
+	return path, f.Close()
 }

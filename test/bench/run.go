@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -143,6 +144,7 @@ func (b *bench) runScenarios(ctx context.Context) error {
 		if err := st.run(ctx); err != nil {
 			return err
 		}
+		b.printPeaks()
 	}
 	return nil
 }
@@ -168,6 +170,28 @@ func (b *bench) recordPeak(p *process) {
 			b.peaks = map[string]int64{}
 		}
 		b.peaks[p.name] = peak
+	}
+	if path, err := p.saveHeapProfile(context.Background(), b.cfg.workDir, "peak"); err != nil {
+		b.progress("no heap profile of %s: %v", p.name, err)
+	} else if path != "" {
+		b.progress("heap profile of %s: %s", p.name, path)
+	}
+}
+
+// printPeaks prints each running manager's peak RSS so far, so a run's log shows in which scenario
+// each peak was reached.
+func (b *bench) printPeaks() {
+	var parts []string
+	for _, p := range b.managers {
+		if p.alive() != nil {
+			continue
+		}
+		if peak, err := p.peakMemory(); err == nil {
+			parts = append(parts, fmt.Sprintf("%s %.0f MiB", p.name, float64(peak)/mib))
+		}
+	}
+	if len(parts) > 0 {
+		b.progress("peak RSS so far: %s", strings.Join(parts, ", "))
 	}
 }
 

@@ -70,6 +70,7 @@ func (b *bench) dayOne(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	deferralsBefore := deferralsByCause(ctx, manager)
 	start := time.Now()
 	half := n / 2
 	err = parallel(ctx, n, func(ctx context.Context, i int) error {
@@ -95,6 +96,10 @@ func (b *bench) dayOne(ctx context.Context) error {
 	b.progress("day one: %d created in %s, all Ready with labels after %s", n, seconds(created), seconds(took))
 	// Its peak includes the day-one users, so it stays out of scenario 8's figures.
 	peak, peakErr := manager.peakMemory()
+	deferralsAfter := deferralsByCause(ctx, manager)
+	if path, err := manager.saveHeapProfile(ctx, cfg.workDir, "dayone"); err == nil && path != "" {
+		b.progress("heap profile of %s: %s", manager.name, path)
+	}
 
 	target := time.Duration(1.5 * float64(floor))
 	measured := fmt.Sprintf("%s (%.2f × floor); creates took %s", seconds(took), took.Seconds()/floor.Seconds(), seconds(created))
@@ -105,6 +110,7 @@ func (b *bench) dayOne(ctx context.Context) error {
 		ok && took <= target, "%s", measured)
 	b.table.note(name, "CPU used by the floor (info)", "%s", floorCPU)
 	b.noteTraffic(name, before, after, n)
+	b.table.note(name, "lookups deferred, by cause (info)", "%s", deferralDelta(deferralsBefore, deferralsAfter))
 	if peakErr == nil {
 		b.table.note(name, "peak RSS of its manager (info)", "%s %.0f MiB, with %d main and %d day-one OrgUsers; not in scenario 8",
 			manager.name, float64(peak)/mib, cfg.users, n)
@@ -298,4 +304,31 @@ func waitIdle(ctx context.Context, p *process, timeout time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// deferralCauses are the causes of orgsync_ratelimit_deferrals_total.
+var deferralCauses = []string{"client", "paused", "concurrency", "inflight"}
+
+// deferralsByCause reads the manager's orgsync_ratelimit_deferrals_total per cause; nil when unreadable.
+func deferralsByCause(ctx context.Context, p *process) map[string]float64 {
+	text, err := p.scrape(ctx)
+	if err != nil {
+		return nil
+	}
+	counts := map[string]float64{}
+	for _, cause := range deferralCauses {
+		counts[cause] = text.sum("orgsync_ratelimit_deferrals_total", map[string][]string{"cause": {cause}})
+	}
+	return counts
+}
+
+func deferralDelta(before, after map[string]float64) string {
+	if before == nil || after == nil {
+		return "not readable from the manager's metrics"
+	}
+	parts := make([]string, 0, len(deferralCauses))
+	for _, cause := range deferralCauses {
+		parts = append(parts, fmt.Sprintf("%s %.0f", cause, after[cause]-before[cause]))
+	}
+	return strings.Join(parts, ", ")
 }
