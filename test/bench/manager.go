@@ -89,6 +89,7 @@ func startManager(e *env, bins binaries, name string) (*process, error) {
 	}
 	p.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	p.pprofURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", pprofPort)
+	go p.profileAtPeak(e.cfg.workDir)
 	return p, nil
 }
 
@@ -161,7 +162,12 @@ func (p *process) signal(sig syscall.Signal, grace time.Duration) {
 }
 
 // peakMemory is the process's peak resident set (VmHWM) in bytes, from /proc.
-func (p *process) peakMemory() (int64, error) {
+func (p *process) peakMemory() (int64, error) { return p.memoryField("VmHWM") }
+
+// residentMemory is the process's resident set now (VmRSS) in bytes, from /proc.
+func (p *process) residentMemory() (int64, error) { return p.memoryField("VmRSS") }
+
+func (p *process) memoryField(field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0, fmt.Errorf("read memory of %s: %w", p.name, err)
@@ -169,20 +175,44 @@ func (p *process) peakMemory() (int64, error) {
 	defer func() { _ = f.Close() }()
 	scanner := bufio.NewScanner(f)
 	for scanner.Scan() {
-		value, ok := strings.CutPrefix(scanner.Text(), "VmHWM:")
+		value, ok := strings.CutPrefix(scanner.Text(), field+":")
 		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("parse VmHWM of %s: %w", p.name, err)
+			return 0, fmt.Errorf("parse %s of %s: %w", field, p.name, err)
 		}
 		return kb * 1024, nil
 	}
 	if err := scanner.Err(); err != nil {
 		return 0, fmt.Errorf("read memory of %s: %w", p.name, err)
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status of %s", p.cmd.Process.Pid, p.name)
+	return 0, fmt.Errorf("no %s in /proc/%d/status of %s", field, p.cmd.Process.Pid, p.name)
+}
+
+// profileAtPeak takes a heap profile, without forcing a GC, each time the process's resident set
+// passes its highest by more than 4 MiB, into <workDir>/<name>-maxrss.heap.pb.gz: the live heap as of
+// the GC before the peak, which is what set the heap's size at the peak. It ends with the process.
+func (p *process) profileAtPeak(workDir string) {
+	const step = 4 * mib
+	var highest int64
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.exited:
+			return
+		case <-tick.C:
+		}
+		rss, err := p.residentMemory()
+		if err != nil || float64(rss) < float64(highest)+step {
+			continue
+		}
+		highest = rss
+		_ = p.fetchHeapProfile(context.Background(), "heap",
+			filepath.Join(workDir, fmt.Sprintf("%s-maxrss.heap.pb.gz", p.name)))
+	}
 }
 
 // scrape reads the process's Prometheus metrics.
@@ -257,28 +287,32 @@ func (p *process) saveHeapProfile(ctx context.Context, workDir, label string) (s
 	if p.pprofURL == "" {
 		return "", nil
 	}
+	path := filepath.Join(workDir, p.name+"-"+label+".heap.pb.gz")
+	return path, p.fetchHeapProfile(ctx, "heap?gc=1", path)
+}
+
+func (p *process) fetchHeapProfile(ctx context.Context, query, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.pprofURL+"heap?gc=1", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.pprofURL+query, nil)
 	if err != nil {
-		return "", err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("heap profile of %s: %w", p.name, err)
+		return fmt.Errorf("heap profile of %s: %w", p.name, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("heap profile of %s: %s", p.name, resp.Status)
+		return fmt.Errorf("heap profile of %s: %s", p.name, resp.Status)
 	}
-	path := filepath.Join(workDir, p.name+"-"+label+".heap.pb.gz")
 	f, err := os.Create(path) //nolint:gosec // the bench's own work directory
 	if err != nil {
-		return "", err
+		return err
 	}
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		_ = f.Close()
-		return "", err
+		return err
 	}
-	return path, f.Close()
+	return f.Close()
 }
