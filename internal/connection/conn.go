@@ -23,8 +23,9 @@ type Conn struct {
 	shortWait time.Duration
 	turns     *turnQueue
 	answers   answerCache
-	// onJoin, when set (tests), is called each time a caller joins a flight.
-	onJoin func()
+	// onJoin, when set (tests), is called each time a caller joins a flight; onBudgetWait each time a
+	// caller waits for a slot of a busy budget.
+	onJoin, onBudgetWait func()
 
 	mu          sync.Mutex
 	client      provider.Client
@@ -120,34 +121,69 @@ func (c *Conn) PauseUntil(until time.Time) bool { return c.turns.pause(until, c.
 
 // Lookup reads one user: from an answer another caller of the same key read within req.MaxAge, from
 // an identical lookup in flight that ends within the short wait, or with a request of its own once the
-// turn queue grants one. Otherwise it returns a *DeferredError at once.
+// turn queue grants one (a busy budget may free a slot within the short wait). Otherwise it returns a
+// *DeferredError.
 func (c *Conn) Lookup(ctx context.Context, req Request) (Answer, error) {
-	now := c.now()
-	c.mu.Lock()
-	client, k := c.client, answerKey{fingerprint: c.fingerprint, key: req.Key}
-	if a, ok := c.answers.get(k, req.MaxAge, now); ok {
+	var giveUp *time.Timer
+	defer func() {
+		if giveUp != nil {
+			giveUp.Stop()
+		}
+	}()
+	for {
+		now := c.now()
+		c.mu.Lock()
+		client, k := c.client, answerKey{fingerprint: c.fingerprint, key: req.Key}
+		if a, ok := c.answers.get(k, req.MaxAge, now); ok {
+			c.mu.Unlock()
+			collapsedLookups.WithLabelValues(c.provider).Inc()
+			a.Shared = true
+			return a, a.err
+		}
+		if f, ok := c.flights[k]; ok {
+			f.keepFor = max(f.keepFor, req.MaxAge)
+			c.mu.Unlock()
+			return c.join(ctx, f, req.Holder)
+		}
+		t := c.turns.take(req.Holder, now, c.shortWait)
+		if t.granted {
+			f := &flight{done: make(chan struct{}), keepFor: req.MaxAge}
+			c.flights[k] = f
+			c.mu.Unlock()
+			return c.fly(ctx, client, k, f, t.wait)
+		}
 		c.mu.Unlock()
-		collapsedLookups.WithLabelValues(c.provider).Inc()
-		a.Shared = true
-		return a, a.err
+		if giveUp == nil {
+			giveUp = time.NewTimer(c.shortWait)
+		}
+		if c.onBudgetWait != nil && t.freed != nil {
+			c.onBudgetWait()
+		}
+		if !waitFreed(ctx, t.freed, giveUp.C) {
+			deferrals.WithLabelValues(c.provider, t.cause).Inc()
+			return Answer{}, &DeferredError{Delay: t.wait, Cause: t.cause}
+		}
 	}
-	if f, ok := c.flights[k]; ok {
-		f.keepFor = max(f.keepFor, req.MaxAge)
-		c.mu.Unlock()
-		return c.join(ctx, f, req.Holder)
-	}
-	t := c.turns.take(req.Holder, now, c.shortWait)
-	if !t.granted {
-		c.mu.Unlock()
-		deferrals.WithLabelValues(c.provider, t.cause).Inc()
-		return Answer{}, &DeferredError{Delay: t.wait, Cause: t.cause}
-	}
-	f := &flight{done: make(chan struct{}), keepFor: req.MaxAge}
-	c.flights[k] = f
-	c.mu.Unlock()
+}
 
-	answer, err := c.send(ctx, client, req.Key, t.wait)
-	c.turns.release()
+// waitFreed reports whether a budget slot was given back before giveUp; false at once without freed.
+func waitFreed(ctx context.Context, freed <-chan struct{}, giveUp <-chan time.Time) bool {
+	if freed == nil {
+		return false
+	}
+	select {
+	case <-freed:
+		return true
+	case <-giveUp:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// fly sends the request of flight f, files its answer and hands it to the callers that joined.
+func (c *Conn) fly(ctx context.Context, client provider.Client, k answerKey, f *flight, wait time.Duration) (Answer, error) {
+	answer, err := c.send(ctx, client, k.key, wait)
+	c.turns.release(answered(err), c.now())
 
 	c.mu.Lock()
 	delete(c.flights, k)
@@ -160,6 +196,12 @@ func (c *Conn) Lookup(ctx context.Context, req Request) (Answer, error) {
 	f.answer, f.err = answer, err
 	close(f.done)
 	return answer, err
+}
+
+// answered reports whether the upstream answered at all: a success or any HTTP status.
+func answered(err error) bool {
+	var perr *provider.Error
+	return err == nil || (errors.As(err, &perr) && perr.StatusCode != 0)
 }
 
 // join waits at most the short wait for a flight of the same key. A caller that would wait longer

@@ -31,6 +31,11 @@ type turnQueue struct {
 	// the same key still in progress; each doubles the caller's next wait.
 	turnedAway map[string]streak
 	sweptAt    time.Time
+	// answeredAt is when the upstream last answered a request (any HTTP answer, not a timeout): a
+	// full budget while answers come is a busy upstream, not a hung one.
+	answeredAt time.Time
+	// freed is closed when a budget slot is given back after an answer, and then replaced.
+	freed chan struct{}
 }
 
 // turn is the queue's answer to one caller.
@@ -40,10 +45,14 @@ type turn struct {
 	wait    time.Duration
 	// cause says why a caller that was not granted must come back (one of the Cause constants).
 	cause string
+	// freed, for a caller turned away by a full budget of an upstream that is answering, is closed
+	// when a slot is given back: the caller may take another turn then, within its short wait.
+	freed <-chan struct{}
 }
 
 func newTurnQueue(rps float64, burst, maxInFlight int) *turnQueue {
-	q := &turnQueue{reserved: map[string]time.Time{}, turnedAway: map[string]streak{}, maxInFlight: maxInFlight}
+	q := &turnQueue{reserved: map[string]time.Time{}, turnedAway: map[string]streak{}, maxInFlight: maxInFlight,
+		freed: make(chan struct{})}
 	q.setRate(rps, burst, time.Time{})
 	return q
 }
@@ -72,12 +81,18 @@ func (q *turnQueue) rate() (interval time.Duration, burst int) {
 
 // take answers a caller that wants to send now. The budget comes first: a caller turned away for a
 // full budget has not spent a token, so callers of other keys are not queued behind a hung upstream.
+// A full budget of an upstream that answers is only busy: its callers are not backed off as if it
+// hung, and may wait for the next slot given back.
 func (q *turnQueue) take(holder string, now time.Time, shortWait time.Duration) turn {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.sweepLocked(now)
 	if q.inFlight >= q.maxInFlight {
-		return turn{wait: q.turnAwayLocked(holder, now), cause: CauseConcurrency}
+		t := turn{wait: q.turnAwayLocked(holder, now, true), cause: CauseConcurrency}
+		if q.answeringLocked(now) {
+			t.freed = q.freed
+		}
+		return t
 	}
 	slot, ok := q.reserved[holder]
 	if !ok || slot.Before(now.Add(-q.interval)) {
@@ -107,11 +122,24 @@ func (q *turnQueue) reserveLocked(now time.Time) time.Time {
 	return slot
 }
 
-// release gives back a budget slot once a request has its answer.
-func (q *turnQueue) release() {
+// release gives back a budget slot once a request is over; answered says the upstream answered it
+// (a timeout or a refused connection is not an answer).
+func (q *turnQueue) release(answered bool, now time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.inFlight--
+	if answered {
+		q.answeredAt = maxTime(q.answeredAt, now)
+		close(q.freed)
+		q.freed = make(chan struct{})
+	}
+}
+
+// answeringWindow is how recent an answer must be for a full budget to count as busy rather than hung.
+const answeringWindow = time.Second
+
+func (q *turnQueue) answeringLocked(now time.Time) bool {
+	return !q.answeredAt.IsZero() && now.Sub(q.answeredAt) < answeringWindow
 }
 
 // turnAway is for a caller that joined a flight still in progress: like a full budget, it comes back
@@ -119,7 +147,8 @@ func (q *turnQueue) release() {
 func (q *turnQueue) turnAway(holder string, now time.Time) time.Duration {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.turnAwayLocked(holder, now)
+	// Answers to other keys say nothing about this key's flight: its streak keeps growing.
+	return q.turnAwayLocked(holder, now, false)
 }
 
 // Waits of callers turned away without a turn: doubling from turnAwayBase, at most turnAwayMax, so a
@@ -135,8 +164,14 @@ type streak struct {
 	at    time.Time
 }
 
-func (q *turnQueue) turnAwayLocked(holder string, now time.Time) time.Duration {
+// turnAwayLocked counts one more refusal for holder and says when it should come back. With
+// answersEndStreak, an answer from the upstream since holder's last refusal starts its streak anew:
+// the budget was full because the upstream is busy, which waiting a second cures.
+func (q *turnQueue) turnAwayLocked(holder string, now time.Time, answersEndStreak bool) time.Duration {
 	s := q.turnedAway[holder]
+	if answersEndStreak && !q.answeredAt.IsZero() && !q.answeredAt.Before(s.at) {
+		s.count = 0
+	}
 	q.turnedAway[holder] = streak{count: s.count + 1, at: now}
 	wait := turnAwayBase << min(s.count, 6)
 	// Up to half again, so callers turned away together come back apart.

@@ -13,8 +13,9 @@ import (
 type simEvent struct {
 	at     time.Time
 	holder string
-	// release ends a request in flight instead of asking for a turn.
-	release bool
+	// release ends a request in flight instead of asking for a turn; answered says the upstream
+	// answered it (a hung request ends in a timeout).
+	release, answered bool
 }
 
 type simEvents []simEvent
@@ -30,9 +31,14 @@ func (e *simEvents) Pop() any {
 	return x
 }
 
+// busyWaitBound is the longest a caller turned away by a busy budget is told to wait: the base wait
+// and its jitter.
+const busyWaitBound = turnAwayBase * 3 / 2
+
 // The turn queue under random arrivals, 429 pauses, slow and hung requests and budgets: callers come
 // back exactly when told. Whatever happens, no window sees more sends than the bucket allows, no
-// window right after a pause sees a burst, the budget is never exceeded, and every caller is served.
+// window right after a pause sees a burst, the budget is never exceeded, every caller is served, and
+// a caller turned away by a full budget while answers keep coming is not backed off.
 func TestTurnQueueHoldsItsBoundsUnderRandomArrivals(t *testing.T) {
 	for seed := range uint64(200) {
 		t.Run(fmt.Sprint("seed-", seed), func(t *testing.T) {
@@ -60,6 +66,8 @@ func TestTurnQueueHoldsItsBoundsUnderRandomArrivals(t *testing.T) {
 			var sends []time.Time
 			inFlight, served := 0, map[string]bool{}
 			var pauseEnds []time.Time
+			var lastAnswer time.Time
+			refused := map[string]time.Time{}
 			for events.Len() > 0 {
 				ev := heap.Pop(events).(simEvent)
 				for len(pauses) > 0 && !pauses[0].at.After(ev.at) {
@@ -71,14 +79,25 @@ func TestTurnQueueHoldsItsBoundsUnderRandomArrivals(t *testing.T) {
 					pauses = pauses[1:]
 				}
 				if ev.release {
-					q.release()
+					q.release(ev.answered, ev.at)
 					inFlight--
+					if ev.answered {
+						lastAnswer = ev.at
+					}
 					continue
 				}
 				tr := q.take(ev.holder, ev.at, shortWait)
 				if !tr.granted {
 					if tr.wait <= 0 {
 						t.Fatalf("%s turned away with no wait", ev.holder)
+					}
+					// A full budget while the upstream answers is busy, not hung: no backoff.
+					if tr.cause == CauseConcurrency && !lastAnswer.IsZero() && !lastAnswer.Before(refused[ev.holder]) && tr.wait > busyWaitBound {
+						t.Fatalf("%s turned away for a busy budget (last answer %s before) with a wait of %s, want at most %s",
+							ev.holder, ev.at.Sub(lastAnswer), tr.wait, busyWaitBound)
+					}
+					if tr.cause == CauseConcurrency {
+						refused[ev.holder] = ev.at
 					}
 					heap.Push(events, simEvent{at: ev.at.Add(tr.wait), holder: ev.holder})
 					continue
@@ -93,11 +112,11 @@ func TestTurnQueueHoldsItsBoundsUnderRandomArrivals(t *testing.T) {
 				sendAt := ev.at.Add(tr.wait)
 				sends = append(sends, sendAt)
 				served[ev.holder] = true
-				took := time.Duration(rng.Int64N(int64(500 * time.Millisecond)))
+				took, answered := time.Duration(rng.Int64N(int64(500*time.Millisecond))), true
 				if rng.IntN(20) == 0 {
-					took = 10 * time.Second // hung until its timeout
+					took, answered = 10*time.Second, false // hung until its timeout
 				}
-				heap.Push(events, simEvent{at: sendAt.Add(took), holder: ev.holder, release: true})
+				heap.Push(events, simEvent{at: sendAt.Add(took), holder: ev.holder, release: true, answered: answered})
 			}
 
 			if len(served) != callers {
