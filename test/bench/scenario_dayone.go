@@ -116,8 +116,12 @@ func (b *bench) dayOne(ctx context.Context) error {
 			manager.name, float64(peak)/mib, cfg.users, n)
 	}
 
-	// Leave the cluster as scenario 2 expects it: no day-one users, no manager.
+	// Leave the cluster as scenario 2 expects it: no day-one users, providers or Secrets (scenario 3
+	// counts the Secret reads of the main providers only), no manager.
 	if err := b.deleteUsersIn(ctx, dayOneNamespace); err != nil {
+		return err
+	}
+	if err := b.deleteDayOneProviders(ctx); err != nil {
 		return err
 	}
 	manager.stop()
@@ -159,6 +163,22 @@ func (b *bench) createDayOneBase(ctx context.Context) error {
 	for _, obj := range objs {
 		if err := b.e.k8s.Create(ctx, obj); err != nil {
 			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// deleteDayOneProviders removes the OrgProviders and Secrets createDayOneBase made.
+func (b *bench) deleteDayOneProviders(ctx context.Context) error {
+	objs := []client.Object{
+		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: dayOneNamespace, Name: dayOneMixpeek}},
+		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: dayOneNamespace, Name: dayOneFlashback}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: dayOneNamespace, Name: "dayone-mixpeek-token"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: dayOneNamespace, Name: "dayone-flashback-token"}},
+	}
+	for _, obj := range objs {
+		if err := client.IgnoreNotFound(b.e.k8s.Delete(ctx, obj)); err != nil {
+			return fmt.Errorf("delete %T %s: %w", obj, obj.GetName(), err)
 		}
 	}
 	return nil
