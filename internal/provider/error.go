@@ -32,10 +32,19 @@ const (
 	KindInvalidConfig ErrorKind = "InvalidConfig"
 )
 
+// The operations an Error names. A Client's one call is a user lookup, so the zero Op means
+// OpGetUser and the errors built before listing existed keep their text.
+const (
+	OpGetUser   = "get user"
+	OpListUsers = "list users"
+)
+
 // Error is the only error type a Client returns. Its text names the provider, the operation, the HTTP
 // status and the upstream's message (truncated); it never contains the credential.
 type Error struct {
-	Provider   string
+	Provider string
+	// Op is what failed, e.g. OpListUsers; "" means OpGetUser.
+	Op         string
 	Kind       ErrorKind
 	StatusCode int
 	// Message is the upstream's explanation, or a description of the local failure.
@@ -47,7 +56,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	prefix := "get user from " + e.Provider
+	op := e.Op
+	if op == "" {
+		op = OpGetUser
+	}
+	prefix := op + " from " + e.Provider
 	if e.StatusCode != 0 {
 		prefix = fmt.Sprintf("%s: %d %s", prefix, e.StatusCode, http.StatusText(e.StatusCode))
 	}

@@ -33,7 +33,12 @@ const (
 
 // User is one upstream user after normalization. Timestamps are nil when the upstream has none.
 type User struct {
-	ID          string
+	ID string
+	// Key is the user's value of the provider's key attribute, what OrgUser.spec.key would hold to
+	// name this user. A Lister sets it on every listed user ("" when the user has no value); GetUser
+	// may leave it empty, since its caller already holds the key. Bounded never cuts it: a cut key
+	// would name another user, so the caller checks it with Provider.ValidateKey instead.
+	Key         string
 	Email       string
 	DisplayName string
 	Role        Role
