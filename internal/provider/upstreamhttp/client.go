@@ -53,7 +53,9 @@ type Options struct {
 // Client sends authenticated GET requests to one upstream organization. It is safe for concurrent
 // use and reuses connections across requests.
 type Client struct {
-	provider       string
+	provider string
+	// op is the operation its errors name (provider.Error.Op); "" is a user lookup.
+	op             string
 	base           *url.URL
 	token          string
 	userAgent      string
@@ -100,6 +102,20 @@ func New(providerName string, cfg provider.Config, opts Options) (*Client, error
 	}, nil
 }
 
+// ForOperation returns a client for another kind of request to the same upstream, e.g. a listing
+// beside a user lookup: it shares c's connections and credential, names op in its errors, and
+// classifies statuses with classify instead of c's hook (nil keeps c's), since a status can mean
+// something else for another request (a 400 invalidFilter is about the key attribute for a lookup
+// and about the listing's filter for a listing).
+func (c *Client) ForOperation(op string, classify func(status int, body []byte) (provider.ErrorKind, string, bool)) *Client {
+	derived := *c
+	derived.op = op
+	if classify != nil {
+		derived.classifyStatus = classify
+	}
+	return &derived
+}
+
 // Validator is implemented by a response type that can tell, once decoded, whether the object is
 // one it can use (for example, that the user's identity is present). GetJSON calls Validate after a
 // successful decode; an error fails the request like an undecodable body.
@@ -123,7 +139,7 @@ func (c *Client) GetJSON(ctx context.Context, out any, segments ...string) error
 func (c *Client) GetJSONWithQuery(ctx context.Context, out any, query url.Values, segments ...string) error {
 	endpoint, err := joinPath(c.base, segments)
 	if err != nil {
-		return &provider.Error{Provider: c.provider, Kind: provider.KindInvalidKey, Message: err.Error()}
+		return &provider.Error{Provider: c.provider, Op: c.op, Kind: provider.KindInvalidKey, Message: err.Error()}
 	}
 	endpoint.RawQuery = EncodeQuery(query)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint.String(), nil)
@@ -218,6 +234,7 @@ func DecodeObject(body []byte, out any) error {
 func (c *Client) statusError(resp *http.Response, body []byte) *provider.Error {
 	perr := &provider.Error{
 		Provider:   c.provider,
+		Op:         c.op,
 		Kind:       provider.KindTransient, // 5xx and every status nobody documented
 		StatusCode: resp.StatusCode,
 		Message:    c.upstreamMessage(body),
@@ -285,6 +302,7 @@ func (c *Client) requestFailed(err error) *provider.Error {
 func (c *Client) transient(status int, message string, cause error) *provider.Error {
 	return &provider.Error{
 		Provider:   c.provider,
+		Op:         c.op,
 		Kind:       provider.KindTransient,
 		StatusCode: status,
 		Message:    message,
