@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -85,9 +86,16 @@ func (Provider) NewClient(cfg provider.Config) (provider.Client, error) {
 
 // Client reads users from one SCIM service.
 type Client struct {
-	upstream     *upstreamhttp.Client
+	upstream *upstreamhttp.Client
+	// config shares upstream's connections; its errors name the reading of
+	// /ServiceProviderConfig, and a 400 is no misconfigured key attribute to it.
+	config       *upstreamhttp.Client
 	keyAttribute string
 	roles        *RoleMapping
+
+	capabilitiesMu sync.Mutex
+	// capabilities is what /ServiceProviderConfig said, once it said it; nil before.
+	capabilities *provider.ListCapabilities
 }
 
 var (
@@ -116,6 +124,7 @@ func NewClient(cfg provider.Config) (*Client, error) {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	c.upstream = upstream
+	c.config = upstream.ForOperation(opReadConfig, statusDecides)
 	return c, nil
 }
 
@@ -267,6 +276,9 @@ func (c *Client) classifyStatus(status int, body []byte) (provider.ErrorKind, st
 	}
 	return provider.KindInvalidConfig, fmt.Sprintf("the server cannot %s: %s", how, e.message()), true
 }
+
+// statusDecides leaves every answer the kind its HTTP status gives.
+func statusDecides(int, []byte) (provider.ErrorKind, string, bool) { return "", "", false }
 
 // Filter is the SCIM filter that selects the users whose attribute equals key:
 // `attribute eq "key"`, with the key written as a JSON string (`"` and `\` escaped, control
