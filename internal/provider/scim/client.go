@@ -87,8 +87,9 @@ func (Provider) NewClient(cfg provider.Config) (provider.Client, error) {
 // Client reads users from one SCIM service.
 type Client struct {
 	upstream *upstreamhttp.Client
-	// config shares upstream's connections; its errors name the reading of
-	// /ServiceProviderConfig, and a 400 is no misconfigured key attribute to it.
+	// lister and config share upstream's connections; their errors name a listing and the
+	// reading of /ServiceProviderConfig, and a 400 means something else to each.
+	lister       *upstreamhttp.Client
 	config       *upstreamhttp.Client
 	keyAttribute string
 	roles        *RoleMapping
@@ -124,6 +125,7 @@ func NewClient(cfg provider.Config) (*Client, error) {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	c.upstream = upstream
+	c.lister = upstream.ForOperation(provider.OpListUsers, c.classifyListStatus)
 	c.config = upstream.ForOperation(opReadConfig, statusDecides)
 	return c, nil
 }

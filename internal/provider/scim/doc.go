@@ -27,4 +27,10 @@
 //
 // Every user must carry a string id, the identity lookups count users by; an answer with a
 // resource without one is refused as undecodable rather than partly trusted.
+//
+// The client is also a provider.Lister, for OrgDirectory: ListPage reads one page of GET
+// {baseURL}/Users (filter, count, and startIndex or RFC 9865's cursor, sortBy=id when asked) and
+// ListCapabilities reads /ServiceProviderConfig once for sort.supported and pagination.cursor.
+// A page's numbers arrive as numbers or strings or not at all and are read loosely; only a page
+// whose users or next cursor cannot be trusted fails. provider.Listing decides what to ask next.
 package scim

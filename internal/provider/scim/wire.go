@@ -161,6 +161,11 @@ func (l *listResponse) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
+	return l.readResources(attrs)
+}
+
+// readResources reads Resources from an answer already parsed.
+func (l *listResponse) readResources(attrs object) error {
 	*l = listResponse{}
 	raw := attrs.member("Resources")
 	if raw == nil {
