@@ -38,11 +38,12 @@ func (s *Server) InjectFault(provider string, f Fault) {
 	s.faults[provider] = append(s.faults[provider], &f)
 }
 
-// ClearFaults removes every queued fault of both providers.
+// ClearFaults removes every queued fault of every provider, and every scheduled listing fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = map[string][]*Fault{}
+	s.scim.listFaults = nil
 }
 
 // takeFault returns the fault that answers this request, if any, and uses up one of its Times.
@@ -61,6 +62,21 @@ func (s *Server) takeFault(provider string) (Fault, bool) {
 		}
 	}
 	return *current, true
+}
+
+// applyFault waits out the fault's delay and answers with its status, reporting whether the
+// request has been answered; a fault without a status leaves the request to be served normally.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, api *providerAPI, f Fault) bool {
+	if !s.waitFaultDelay(r, f.Delay) {
+		// Returning normally would make net/http send an empty 200; aborting drops the
+		// connection instead, so the client sees no answer, as with a real stalled upstream.
+		panic(http.ErrAbortHandler)
+	}
+	if f.Status == 0 {
+		return false
+	}
+	writeFault(w, api, f)
+	return true
 }
 
 // waitFaultDelay sleeps for the fault's delay. It returns false when the request was cancelled or

@@ -80,16 +80,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, api *providerAPI)
 
 	// Faults come before authentication: they stand for an overloaded or broken upstream (or the
 	// gateway in front of it), which answers before it ever looks at the credential.
-	if fault, faulted := s.takeFault(api.name); faulted {
-		if !s.waitFaultDelay(r, fault.Delay) {
-			// Returning normally would make net/http send an empty 200; aborting drops the
-			// connection instead, so the client sees no answer, as with a real stalled upstream.
-			panic(http.ErrAbortHandler)
-		}
-		if fault.Status != 0 {
-			writeFault(w, api, fault)
-			return false
-		}
+	if fault, faulted := s.takeFault(api.name); faulted && s.applyFault(w, r, api, fault) {
+		return false
 	}
 
 	if status, faulted := s.randomFault(api.name); faulted {

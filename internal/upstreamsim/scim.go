@@ -89,6 +89,10 @@ type scimDirectory struct {
 	quirks    SCIMQuirks
 	// generatedIDs numbers the ids PutSCIMUser makes up for users without one.
 	generatedIDs int
+	// listRequestsSeen numbers listing requests for InjectSCIMListFault; ResetCounters leaves it,
+	// so a scheduled fault keeps its place. listFaults are the faults scheduled.
+	listRequestsSeen int
+	listFaults       []scheduledListFault
 }
 
 func newSCIMDirectory() scimDirectory {

@@ -2,6 +2,7 @@ package upstreamsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +17,13 @@ const (
 	scimMediaType    = "application/scim+json"
 	scimCoreUserSURN = "urn:ietf:params:scim:schemas:core:2.0:User"
 )
+
+// seedSCIMUsers adds users id-01..id-<n>, the odd ones active.
+func seedSCIMUsers(s *Server, n int) {
+	for i := 1; i <= n; i++ {
+		s.PutSCIMUser(SCIMUser{ID: fmt.Sprintf("id-%02d", i), UserName: fmt.Sprintf("user-%d@example.com", i), Active: i%2 == 1})
+	}
+}
 
 // scimFilterPath is a lookup in the RFC form a client sends: the key written as a JSON string (so
 // `"` and `\` are escaped), the whole filter query-escaped (QueryEscape sends "+" as %2B and a

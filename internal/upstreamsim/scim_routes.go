@@ -61,7 +61,13 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, escapedRest s
 	}
 	key, routable := scimRequestTarget(escapedRest, query.Get("filter"))
 	s.countRequest(ProviderSCIM, key)
-	if !allowOnlyGET(w, r, &scimAPI) || !s.admit(w, r, &scimAPI) {
+	if !allowOnlyGET(w, r, &scimAPI) {
+		return
+	}
+	if isSCIMListing(escapedRest, key) && s.answerSCIMListFault(w, r) {
+		return
+	}
+	if !s.admit(w, r, &scimAPI) {
 		return
 	}
 	if !routable {

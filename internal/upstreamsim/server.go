@@ -56,6 +56,8 @@ type Server struct {
 	// byProvider and rateLimited are the load counters the benchmark reads.
 	byProvider  map[string]int
 	rateLimited int
+	// scimListRequests counts SCIM listing requests, for SCIMListRequests.
+	scimListRequests int
 	// load holds the knobs that shape answers under load: latency, token rate limit, fault rate,
 	// blackhole.
 	load loadKnobs
@@ -200,6 +202,7 @@ func (s *Server) ResetCounters() {
 	s.totalRequests = 0
 	s.byProvider = map[string]int{}
 	s.rateLimited = 0
+	s.scimListRequests = 0
 }
 
 // ProviderRequests is how many requests reached a route of provider, whatever their answer.
