@@ -72,6 +72,10 @@ type SCIMQuirks struct {
 	NullResourcesWhenEmpty bool
 	// ActiveAsStrings sends active as the strings "True"/"False", as Entra does.
 	ActiveAsStrings bool
+	// ShuffledPages cuts every startIndex page from a fresh random order of the users, as servers
+	// that do not sort do, so paging through them sees some users twice and others never.
+	// sortBy=id restores id order when SetSCIMSorting is on; cursor pages stay in id order.
+	ShuffledPages bool
 }
 
 // scimDirectory holds the SCIM users with the indexes that keep every lookup O(1), whatever the
@@ -93,6 +97,9 @@ type scimDirectory struct {
 	// so a scheduled fault keeps its place. listFaults are the faults scheduled.
 	listRequestsSeen int
 	listFaults       []scheduledListFault
+	// cursorPaging and sorting are what SetSCIMCursorPaging and SetSCIMSorting turned on.
+	cursorPaging bool
+	sorting      bool
 }
 
 func newSCIMDirectory() scimDirectory {

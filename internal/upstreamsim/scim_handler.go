@@ -79,9 +79,10 @@ func (h scimUserHandler) Get(_ *http.Request, id string) (scim.Resource, error) 
 	return user.toResource(quirks), nil
 }
 
-// GetAll answers a list: the users the filter selects, in id order, one page of them. The library
-// has already validated the filter against the schema and capped Count at the page cap.
-func (h scimUserHandler) GetAll(_ *http.Request, params scim.ListRequestParams) (scim.Page, error) {
+// GetAll answers a list: the users the filter selects, in id order (unless the ShuffledPages
+// quirk says otherwise), one page of them, by startIndex or by cursor (scim_paging.go). The
+// library has already validated the filter against the schema and capped Count at the page cap.
+func (h scimUserHandler) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
 	var query *scimQuery
 	if params.FilterValidator != nil {
 		parsed, err := parseSCIMQuery(params.FilterValidator.GetFilter())
@@ -97,7 +98,17 @@ func (h scimUserHandler) GetAll(_ *http.Request, params scim.ListRequestParams) 
 		query = nil
 	}
 	ids := h.s.scim.matchingIDs(query)
-	pageIDs := pageOf(ids, params.StartIndex, params.Count)
+	var pageIDs []string
+	if cursorPage := scimCursorPageOf(r); cursorPage != nil {
+		var err error
+		if pageIDs, cursorPage.next, err = cursorPageOf(ids, cursorPage.cursor, params.Count); err != nil {
+			h.s.mu.Unlock()
+			return scim.Page{}, err
+		}
+		cursorPage.answered = true
+	} else {
+		pageIDs = pageOf(h.s.scim.orderForPage(ids, r.URL.Query().Get("sortBy")), params.StartIndex, params.Count)
+	}
 	users := make([]SCIMUser, 0, len(pageIDs))
 	for _, id := range pageIDs {
 		users = append(users, h.s.scim.users[id])

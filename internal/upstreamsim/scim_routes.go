@@ -1,6 +1,7 @@
 package upstreamsim
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,8 +12,12 @@ import (
 // scimContentType is the SCIM media type, which the library also answers with.
 const scimContentType = "application/scim+json"
 
-// scimUsersPath is the users endpoint below the base path.
-const scimUsersPath = "/Users"
+// scimUsersPath is the users endpoint below the base path, scimServiceProviderConfigPath what the
+// service says it offers (RFC 7644 §4).
+const (
+	scimUsersPath                 = "/Users"
+	scimServiceProviderConfigPath = "/ServiceProviderConfig"
+)
 
 // scimAPI describes the SCIM service to the shared request steps (counting, faults, limits,
 // auth). It is not in providerAPIs: its routes are not "prefix plus one key segment", and its
@@ -76,7 +81,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, escapedRest s
 	}
 
 	s.mu.Lock()
-	pageCap := s.scim.pageCap
+	pageCap, cursorPaging, sorting := s.scim.pageCap, s.scim.cursorPaging, s.scim.sorting
 	s.mu.Unlock()
 	library, err := s.newSCIMLibraryServer(r, pageCap)
 	if err != nil {
@@ -87,12 +92,36 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, escapedRest s
 	// The library routes on URL.Path and unescapes the id segment itself. It is handed the escaped
 	// path on purpose: given the decoded one, an id such as "a%2Fb" or "100%" would be unescaped
 	// twice. WithContext copies the request, so the caller's URL stays as it was.
-	inner := r.WithContext(r.Context())
+	ctx := r.Context()
+	var cursorPage *scimCursorPage
+	if cursorPaging && escapedRest == scimUsersPath && query.Has("cursor") {
+		cursorPage = &scimCursorPage{cursor: query.Get("cursor")}
+		ctx = withSCIMCursorPage(ctx, cursorPage)
+	}
+	inner := r.WithContext(ctx)
 	innerURL := *r.URL
 	innerURL.Path, innerURL.RawPath = escapedRest, ""
 	innerURL.RawQuery = query.Encode()
 	inner.URL = &innerURL
-	library.ServeHTTP(w, inner)
+
+	// Only answers that need what the library lacks are held and edited; every other answer is
+	// the library's, byte for byte.
+	switch {
+	case cursorPage != nil:
+		held := newBufferedResponse()
+		library.ServeHTTP(held, inner)
+		var edit func(map[string]json.RawMessage)
+		if cursorPage.answered {
+			edit = cursorAnswer(cursorPage)
+		}
+		held.send(w, edit)
+	case (cursorPaging || sorting) && escapedRest == scimServiceProviderConfigPath:
+		held := newBufferedResponse()
+		library.ServeHTTP(held, inner)
+		held.send(w, serviceProviderConfigAnswer(cursorPaging, sorting, pageCap))
+	default:
+		library.ServeHTTP(w, inner)
+	}
 }
 
 // scimRequestTarget is the key a SCIM request looks up, for the counters: the unescaped id of
