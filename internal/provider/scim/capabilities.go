@@ -30,7 +30,7 @@ func (c *Client) ListCapabilities(ctx context.Context) (provider.ListCapabilitie
 
 	var config serviceProviderConfig
 	capabilities, keep := provider.ListCapabilities{}, true
-	if err := c.config.GetJSON(ctx, &config, "ServiceProviderConfig"); err != nil {
+	if err := c.discovery.GetJSON(ctx, &config, "ServiceProviderConfig"); err != nil {
 		var perr *provider.Error
 		if !errors.As(err, &perr) || mustRetry(perr) {
 			return provider.ListCapabilities{}, err

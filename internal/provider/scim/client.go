@@ -87,10 +87,11 @@ func (Provider) NewClient(cfg provider.Config) (provider.Client, error) {
 // Client reads users from one SCIM service.
 type Client struct {
 	upstream *upstreamhttp.Client
-	// lister and config share upstream's connections; their errors name a listing and the
-	// reading of /ServiceProviderConfig, and a 400 means something else to each.
+	// lister and discovery share upstream's connections; their errors name a listing and the
+	// reading of /ServiceProviderConfig (a discovery endpoint, RFC 7644 §4), and a 400 means
+	// something else to each.
 	lister       *upstreamhttp.Client
-	config       *upstreamhttp.Client
+	discovery    *upstreamhttp.Client
 	keyAttribute string
 	roles        *RoleMapping
 
@@ -126,7 +127,7 @@ func NewClient(cfg provider.Config) (*Client, error) {
 	}
 	c.upstream = upstream
 	c.lister = upstream.ForOperation(provider.OpListUsers, c.classifyListStatus)
-	c.config = upstream.ForOperation(opReadConfig, statusDecides)
+	c.discovery = upstream.ForOperation(opReadConfig, statusDecides)
 	return c, nil
 }
 

@@ -33,6 +33,8 @@ func TestListPageReadsOddPagesLoosely(t *testing.T) {
 		{"a fractional totalResults is none", `{"totalResults":2.5}`, provider.Page{}, 0},
 		{"a totalResults that is not a number is none", `{"totalResults":"many","startIndex":true,"itemsPerPage":{}}`, provider.Page{}, 0},
 		{"a huge totalResults", `{"totalResults":99999999999999999999999}`, provider.Page{}, 0},
+		{"a totalResults beyond 2^31", `{"totalResults":"4294967296"}`, provider.Page{}, 0},
+		{"a string that is no plain number", `{"totalResults":"0x10","startIndex":"Inf","itemsPerPage":"NaN"}`, provider.Page{}, 0},
 		{"a numeric nextCursor is its text", `{"totalResults":1,"nextCursor":42}`,
 			provider.Page{TotalResults: 1, HasTotalResults: true, NextCursor: "42"}, 0},
 		{"a null nextCursor is the last page", `{"totalResults":1,"nextCursor":null}`, provider.Page{TotalResults: 1, HasTotalResults: true}, 0},

@@ -46,14 +46,12 @@ func (p *pageResponse) UnmarshalJSON(data []byte) error {
 }
 
 // count reads a non-negative integer sent as a JSON number or as a string holding one ("100",
-// 100, 1e2, 100.0); anything else, a negative or fractional number among them, is no value.
+// 100, 1e2, 100.0); anything else, a negative, fractional or absurdly large number among them,
+// is no value.
 func count(raw json.RawMessage) (int, bool) {
 	text := strings.TrimSpace(string(raw))
 	if s, ok := asString(raw); ok {
 		text = strings.TrimSpace(s)
-	}
-	if n, err := strconv.Atoi(text); err == nil {
-		return max(n, 0), n >= 0
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil || f < 0 || f > math.MaxInt32 || f != math.Trunc(f) {
