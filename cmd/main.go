@@ -19,6 +19,7 @@ import (
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/controller"
+	"github.com/orgsync/orgsync/internal/logging"
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
@@ -79,7 +80,7 @@ func main() {
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	ctrl.SetLogger(logging.Lazy(zap.New(zap.UseFlagOptions(&opts))))
 
 	var tlsOpts []func(*tls.Config)
 	if !enableHTTP2 {
