@@ -14,12 +14,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/controller"
 	"github.com/orgsync/orgsync/internal/logging"
+	"github.com/orgsync/orgsync/internal/metricsauth"
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/flashback"
 	"github.com/orgsync/orgsync/internal/provider/mixpeek"
@@ -88,7 +88,7 @@ func main() {
 	}
 	metricsOptions := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics, TLSOpts: tlsOpts}
 	if secureMetrics {
-		metricsOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
+		metricsOptions.FilterProvider = metricsauth.Filter
 	}
 
 	// Everything but the addresses and leader election comes from controller.ManagerOptions, which the
