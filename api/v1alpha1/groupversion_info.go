@@ -1,5 +1,5 @@
-// Package v1alpha1 contains the identity.orgsync.io/v1alpha1 API: OrgUser, OrgProvider and
-// ClusterOrgProvider.
+// Package v1alpha1 contains the identity.orgsync.io/v1alpha1 API: OrgUser, OrgProvider,
+// ClusterOrgProvider and OrgDirectory.
 // +kubebuilder:object:generate=true
 // +groupName=identity.orgsync.io
 package v1alpha1
@@ -27,6 +27,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&OrgUser{}, &OrgUserList{},
 		&OrgProvider{}, &OrgProviderList{},
 		&ClusterOrgProvider{}, &ClusterOrgProviderList{},
+		&OrgDirectory{}, &OrgDirectoryList{},
 	)
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil
