@@ -3,6 +3,8 @@ package connection
 import (
 	"sync"
 	"time"
+
+	"github.com/orgsync/orgsync/internal/provider"
 )
 
 // answerKey names one user as read with one credential: the fingerprint covers the provider, baseURL,
@@ -53,6 +55,29 @@ func (c *answerCache) put(k answerKey, a Answer, keepFor time.Duration, now time
 		c.entries = map[answerKey]cachedAnswer{}
 	}
 	c.entries[k] = cachedAnswer{answer: a, keepUntil: a.FetchedAt.Add(keepFor)}
+	c.sweepLocked(now)
+}
+
+// putAll keeps each user with a key as an answer read with fingerprint at fetchedAt, for keepFor
+// after fetchedAt, under one lock.
+func (c *answerCache) putAll(fingerprint [32]byte, users []provider.User, fetchedAt time.Time, keepFor time.Duration, now time.Time) {
+	if keepFor <= 0 {
+		return
+	}
+	keepUntil := fetchedAt.Add(keepFor)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = make(map[answerKey]cachedAnswer, len(users))
+	}
+	for _, user := range users {
+		if user.Key == "" {
+			continue
+		}
+		c.entries[answerKey{fingerprint: fingerprint, key: user.Key}] = cachedAnswer{
+			answer: Answer{User: user, FetchedAt: fetchedAt}, keepUntil: keepUntil,
+		}
+	}
 	c.sweepLocked(now)
 }
 

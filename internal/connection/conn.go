@@ -13,7 +13,8 @@ import (
 
 // Conn is one provider object's connection to its upstream: the client of the current settings, the
 // turn queue that paces requests, the answers callers of the same key may share, and the lookups in
-// flight. Lookup is the only way a request is sent.
+// flight. Lookup and the requests of a ListingSession (listing.go) are the only ways a request is
+// sent, and both take their turn from the same queue.
 type Conn struct {
 	provider string
 	now      func() time.Time
@@ -31,6 +32,9 @@ type Conn struct {
 	client      provider.Client
 	fingerprint [32]byte
 	flights     map[answerKey]*flight
+	// capabilities are what the current client's server offers a listing, once read; nil until
+	// then and after the client is replaced.
+	capabilities *provider.ListCapabilities
 }
 
 // flight is one request in progress; callers of the same key and credential join it.
@@ -92,6 +96,7 @@ func (c *Conn) swapClient(client provider.Client, fp [32]byte) {
 	old := c.client
 	c.client = client
 	c.fingerprint = fp
+	c.capabilities = nil
 	c.mu.Unlock()
 	c.answers.dropOthers(fp)
 	closeIdle(old)
@@ -153,17 +158,27 @@ func (c *Conn) Lookup(ctx context.Context, req Request) (Answer, error) {
 			return c.fly(ctx, client, k, f, t.wait)
 		}
 		c.mu.Unlock()
-		if giveUp == nil {
-			giveUp = time.NewTimer(c.shortWait)
-		}
-		if c.onBudgetWait != nil && t.freed != nil {
-			c.onBudgetWait()
-		}
-		if !waitFreed(ctx, t.freed, giveUp.C) {
-			deferrals.WithLabelValues(c.provider, t.cause).Inc()
-			return Answer{}, &DeferredError{Delay: t.wait, Cause: t.cause}
+		if err := c.waitOrDefer(ctx, t, &giveUp); err != nil {
+			return Answer{}, err
 		}
 	}
+}
+
+// waitOrDefer handles a turn that was not granted: it waits, within the caller's short wait (its
+// timer *giveUp, started on the first refusal), for a budget slot another request gives back, and
+// returns nil when one was so the caller may ask again; otherwise a *DeferredError.
+func (c *Conn) waitOrDefer(ctx context.Context, t turn, giveUp **time.Timer) error {
+	if *giveUp == nil {
+		*giveUp = time.NewTimer(c.shortWait)
+	}
+	if c.onBudgetWait != nil && t.freed != nil {
+		c.onBudgetWait()
+	}
+	if waitFreed(ctx, t.freed, (*giveUp).C) {
+		return nil
+	}
+	deferrals.WithLabelValues(c.provider, t.cause).Inc()
+	return &DeferredError{Delay: t.wait, Cause: t.cause}
 }
 
 // waitFreed reports whether a budget slot was given back before giveUp; false at once without freed.
@@ -182,8 +197,12 @@ func waitFreed(ctx context.Context, freed <-chan struct{}, giveUp <-chan time.Ti
 
 // fly sends the request of flight f, files its answer and hands it to the callers that joined.
 func (c *Conn) fly(ctx context.Context, client provider.Client, k answerKey, f *flight, wait time.Duration) (Answer, error) {
-	answer, err := c.send(ctx, client, k.key, wait)
-	c.turns.release(answered(err), c.now())
+	var user provider.User
+	err := c.send(ctx, wait, func(ctx context.Context) (err error) {
+		user, err = client.GetUser(ctx, k.key)
+		return err
+	})
+	answer := Answer{User: user, FetchedAt: c.now()}
 
 	c.mu.Lock()
 	delete(c.flights, k)
@@ -229,20 +248,27 @@ func (c *Conn) join(ctx context.Context, f *flight, holder string) (Answer, erro
 	return Answer{}, &DeferredError{Delay: c.turns.turnAway(holder, c.now()), Cause: CauseInFlight}
 }
 
-// send waits out a short wait for the turn, then sends the request.
-func (c *Conn) send(ctx context.Context, client provider.Client, key string, wait time.Duration) (Answer, error) {
+// send waits out a short wait for the granted turn, then sends the request call makes, and gives
+// the turn's budget slot back. A 429 pauses the whole connection.
+func (c *Conn) send(ctx context.Context, wait time.Duration, call func(context.Context) error) error {
+	err := c.sendOnTurn(ctx, wait, call)
+	c.turns.release(answered(err), c.now())
+	return err
+}
+
+func (c *Conn) sendOnTurn(ctx context.Context, wait time.Duration, call func(context.Context) error) error {
 	if wait > 0 {
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return Answer{}, ctx.Err()
+			return ctx.Err()
 		case <-timer.C:
 		}
 	}
 	inFlightRequests.WithLabelValues(c.provider).Inc()
 	start := time.Now()
-	user, err := client.GetUser(ctx, key)
+	err := call(ctx)
 	inFlightRequests.WithLabelValues(c.provider).Dec()
 	observeRequest(c.provider, err, time.Since(start))
 
@@ -250,7 +276,7 @@ func (c *Conn) send(ctx context.Context, client provider.Client, key string, wai
 	if errors.As(err, &perr) && perr.Kind == provider.KindRateLimited {
 		c.pause(perr.RetryAfter)
 	}
-	return Answer{User: user, FetchedAt: c.now()}, err
+	return err
 }
 
 // defaultPause applies when a 429 carries no usable Retry-After.
