@@ -114,7 +114,7 @@ func main() {
 		scim.Name:      scim.Provider{},
 	}
 	ctx := ctrl.SetupSignalHandler()
-	if err := controller.Setup(ctx, mgr, controller.Options{
+	if _, err := controller.Setup(ctx, mgr, controller.Options{
 		Providers:               providers,
 		UserAgent:               version.UserAgent(),
 		SecretPollInterval:      secretPollInterval,

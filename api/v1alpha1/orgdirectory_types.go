@@ -4,6 +4,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// OrgDirectoryKind is the kind a directory's OrgUsers name in their controller ownerReference.
+const OrgDirectoryKind = "OrgDirectory"
+
 // LabelDirectory is set on every OrgUser a directory keeps, to the directory's name.
 const LabelDirectory = "identity.orgsync.io/directory"
 

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,9 @@ type OrgUserReconciler struct {
 	// CredentialChanges carries provider objects whose Secret changed (sent by the provider
 	// reconcilers, which poll the referenced Secrets), so their users retry at once.
 	CredentialChanges <-chan event.GenericEvent
+	// ReadRequests carries OrgUsers (namespace and name suffice) to read at once, whatever their
+	// schedule: the OrgDirectory controller's, after each complete listing.
+	ReadRequests <-chan event.GenericEvent
 	// MaxConcurrentReconciles bounds parallel upstream lookups across all providers.
 	MaxConcurrentReconciles int
 	// Now is the clock; tests may replace it.
@@ -47,8 +51,10 @@ type OrgUserReconciler struct {
 	// Credentials holds the providers' tokens as their reconcilers last polled them.
 	Credentials *credentialStore
 
-	memory          userMemory
-	rateLimitWrites rateLimitWrites
+	memory userMemory
+	// connectorOnce builds conns from the fields above at first use.
+	connectorOnce sync.Once
+	conns         *Connector
 	// leaderSince is when this process became leader (unix nanoseconds); see lastSuccess.
 	leaderSince atomic.Int64
 }
@@ -300,6 +306,9 @@ func (r *OrgUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("orguser")
 	if r.CredentialChanges != nil {
 		b = b.WatchesRawSource(source.Channel(r.CredentialChanges, handler.EnqueueRequestsFromMapFunc(r.usersOfProvider)))
+	}
+	if r.ReadRequests != nil {
+		b = b.WatchesRawSource(source.Channel(r.ReadRequests, handler.EnqueueRequestsFromMapFunc(r.requestedRead)))
 	}
 	return b.Complete(r)
 }

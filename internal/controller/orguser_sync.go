@@ -7,14 +7,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/connection"
 	"github.com/orgsync/orgsync/internal/provider"
@@ -51,7 +43,8 @@ type attempt struct {
 func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.OrgUser, spreadFirstRead bool) (attempt, error) {
 	att := attempt{refreshInterval: durationOr(user.Spec.RefreshInterval, defaultRefreshInterval)}
 
-	prov, failure, err := r.resolveProvider(ctx, user)
+	c := r.connector()
+	prov, failure, err := c.resolveProvider(ctx, user.Namespace, user.Spec.ProviderRef)
 	if err != nil || failure != nil {
 		att.outcome = deref(failure)
 		return att, err
@@ -67,53 +60,38 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 		return att, nil
 	}
 
-	name, baseURL, options, err := backend(prov.config)
-	if err != nil {
-		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid, "%s: %v", prov.displayName(), err)
+	api, failure := c.apiOf(prov)
+	if failure != nil {
+		att.outcome = *failure
 		return att, nil
 	}
-	api, ok := r.Providers[name]
-	if !ok {
-		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid,
-			"%s uses provider %q, which this build does not support", prov.displayName(), name)
-		return att, nil
-	}
-	if err := api.ValidateKey(user.Spec.Key); err != nil {
-		att.outcome = terminal(identityv1alpha1.ReasonInvalidKey, "Invalid key for %s: %s", name, invalidKeyReason(err))
+	if err := api.api.ValidateKey(user.Spec.Key); err != nil {
+		att.outcome = terminal(identityv1alpha1.ReasonInvalidKey, "Invalid key for %s: %s", api.name, invalidKeyReason(err))
 		return att, nil
 	}
 
-	token, failure, err := r.readToken(ctx, prov)
+	token, failure, err := c.readToken(ctx, prov)
 	if err != nil || failure != nil {
 		att.outcome = deref(failure)
 		return att, err
 	}
 
 	att.phaseKey = string(prov.obj.GetUID()) + "/" + user.Spec.Key
-	rps, burst := rateOf(prov.config)
-	conn, err := r.Pool.Get(string(prov.obj.GetUID()), connection.Settings{
-		Provider: name, BaseURL: baseURL, CABundle: prov.config.CABundle, Timeout: timeoutOf(prov.config),
-		Token: token, RequestsPerSecond: rps, Burst: burst, Options: options,
-	})
-	if errors.Is(err, connection.ErrForgotten) {
-		// The cache still shows a provider that was deleted; it catches up within a second.
-		att.deferred, att.deferredCause = time.Second, "provider being deleted"
+	conn, failure, deferred := c.connection(prov, api, token)
+	switch {
+	case deferred != nil:
+		att.deferred, att.deferredCause = deferred.Delay, deferred.Cause
 		return att, nil
-	}
-	if err != nil {
-		att.outcome = terminal(identityv1alpha1.ReasonProviderInvalid, "%s: build client: %v", prov.displayName(), err)
+	case failure != nil:
+		att.outcome = *failure
 		return att, nil
 	}
 
-	if until := prov.status.RateLimitedUntil; until != nil {
-		conn.PauseUntil(until.Time)
-	}
 	answer, err := conn.Lookup(ctx, connection.Request{
 		Key:    user.Spec.Key,
 		Holder: string(user.UID),
-		MaxAge: sharedAnswerMaxAge(att.refreshInterval, pendingReconcileRequest(user) != ""),
+		MaxAge: sharedAnswerMaxAge(att.refreshInterval, pendingReconcileRequest(user) != "", r.directoryListInterval(ctx, user)),
 	})
-	var deferred *connection.DeferredError
 	if errors.As(err, &deferred) {
 		att.deferred, att.deferredCause = deferred.Delay, deferred.Cause
 		return att, nil
@@ -121,9 +99,9 @@ func (r *OrgUserReconciler) sync(ctx context.Context, user *identityv1alpha1.Org
 	if answer.Shared {
 		att.answerAge = max(0, r.now().Sub(answer.FetchedAt))
 	}
-	att.outcome, att.retryAfter = classify(name, answer.User, err)
+	att.outcome, att.retryAfter = classify(api.name, answer.User, err)
 	att.pausedUntil = conn.PausedUntil()
-	r.reflectRateLimit(ctx, prov, conn, err == nil)
+	c.reflectRateLimit(ctx, prov, conn, err == nil)
 	return att, nil
 }
 
@@ -155,102 +133,6 @@ func classify(providerName string, u provider.User, err error) (syncOutcome, tim
 		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: msg, rateLimited: true}, perr.RetryAfter
 	default:
 		return syncOutcome{reason: identityv1alpha1.ReasonProviderUnavailable, message: msg}, 0
-	}
-}
-
-// resolveProvider finds the provider object the user names and checks that the user may use it.
-func (r *OrgUserReconciler) resolveProvider(ctx context.Context, user *identityv1alpha1.OrgUser) (*providerObject, *syncOutcome, error) {
-	ref := user.Spec.ProviderRef
-	if providerRefKind(ref) == identityv1alpha1.OrgProviderKind {
-		p := &identityv1alpha1.OrgProvider{}
-		if err := r.Get(ctx, types.NamespacedName{Namespace: user.Namespace, Name: ref.Name}, p); err != nil {
-			if apierrors.IsNotFound(err) {
-				return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotFound, "OrgProvider %s/%s not found", user.Namespace, ref.Name)), nil
-			}
-			return nil, nil, fmt.Errorf("get OrgProvider %s/%s: %w", user.Namespace, ref.Name, err)
-		}
-		view := viewOrgProvider(p)
-		return &view, nil, nil
-	}
-
-	p := &identityv1alpha1.ClusterOrgProvider{}
-	if err := r.Get(ctx, types.NamespacedName{Name: ref.Name}, p); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotFound, "ClusterOrgProvider %s not found", ref.Name)), nil
-		}
-		return nil, nil, fmt.Errorf("get ClusterOrgProvider %s: %w", ref.Name, err)
-	}
-	view := viewClusterOrgProvider(p)
-	allowed, failure, err := r.namespaceAllowed(ctx, view, user.Namespace)
-	if err != nil || failure != nil {
-		return nil, failure, err
-	}
-	if !allowed {
-		return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotAllowed,
-			"ClusterOrgProvider %s does not admit namespace %s: its namespaceSelector does not match the namespace's labels",
-			ref.Name, user.Namespace)), nil
-	}
-	return &view, nil, nil
-}
-
-func (r *OrgUserReconciler) namespaceAllowed(ctx context.Context, prov providerObject, namespace string) (bool, *syncOutcome, error) {
-	if prov.namespaceSelector == nil {
-		return true, nil, nil
-	}
-	selector, err := metav1.LabelSelectorAsSelector(prov.namespaceSelector)
-	if err != nil {
-		return false, ptr(terminal(identityv1alpha1.ReasonProviderInvalid, "%s: invalid namespaceSelector: %v", prov.displayName(), err)), nil
-	}
-	ns := &metav1.PartialObjectMetadata{}
-	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
-		return false, nil, fmt.Errorf("get namespace %s: %w", namespace, err)
-	}
-	return selector.Matches(labels.Set(ns.GetLabels())), nil, nil
-}
-
-// readToken returns the provider's token as its reconciler last polled it; see credentialStore.
-func (r *OrgUserReconciler) readToken(ctx context.Context, prov *providerObject) (string, *syncOutcome, error) {
-	secret, err := r.Credentials.get(ctx, r.APIReader, prov)
-	if err != nil {
-		return "", nil, err
-	}
-	if secret.reason != "" {
-		// An OrgUser reports any credential problem as SecretNotFound; the provider's own status tells
-		// the finer reason (SecretKeyMissing).
-		return "", ptr(terminal(identityv1alpha1.ReasonSecretNotFound, "%s", secret.message)), nil
-	}
-	return secret.token, nil, nil
-}
-
-// reflectRateLimit mirrors the provider-wide 429 pause into the provider's status.rateLimitedUntil, and
-// removes it once the pause has passed and a call has succeeded.
-func (r *OrgUserReconciler) reflectRateLimit(ctx context.Context, prov *providerObject, conn *connection.Conn, succeeded bool) {
-	current := prov.status.RateLimitedUntil
-	var want *metav1.Time
-	if until := conn.PausedUntil(); !until.IsZero() {
-		// Rounded up to whole seconds, as status keeps them; a pause read back from status is then
-		// already whole and does not ratchet forward a second on every reconcile.
-		t := metav1.NewTime(ceilSecond(until.UTC()))
-		want = &t
-	}
-	switch {
-	case want != nil && (current == nil || current.Before(want)):
-	case want == nil && current != nil && succeeded:
-	default:
-		return
-	}
-	// The cached provider lags behind our own write: without this, every user reconciled in that lag
-	// would write the same value again.
-	if !r.rateLimitWrites.claim(prov.obj.GetUID(), want) {
-		return
-	}
-	patch := client.MergeFrom(prov.obj.DeepCopyObject().(client.Object))
-	prov.status.RateLimitedUntil = want
-	if err := r.Status().Patch(ctx, prov.obj, patch); err != nil {
-		// Not written after all: the next user of this provider tries again.
-		r.rateLimitWrites.release(prov.obj.GetUID())
-		ctrl.LoggerFrom(ctx).Error(err, "Update rateLimitedUntil", "provider", prov.displayName())
 	}
 }
 
@@ -288,9 +170,26 @@ func ceilSecond(t time.Time) time.Time {
 // reading in the same round (or created together) share one request. The user's next read then comes
 // that much sooner, so its data is never older than one interval. A forced refresh always asks the
 // upstream.
-func sharedAnswerMaxAge(refresh time.Duration, forced bool) time.Duration {
+//
+// An OrgUser of a directory (listInterval > 0) takes the directory's listing as its answer: one
+// listing cycle old (ListedAnswerLifetime), so that N users cost N / pageSize requests per
+// listInterval, but never older than the end of its own refresh window (refresh + 10%), which its
+// schedule allows anyway. The directory asks each of its users to read after every complete
+// listing, so a mirror follows the listings whatever its place in the refresh interval.
+func sharedAnswerMaxAge(refresh time.Duration, forced bool, listInterval time.Duration) time.Duration {
 	if forced {
 		return 0
 	}
-	return refresh / 4
+	maxAge := refresh / 4
+	if listInterval > 0 {
+		maxAge = max(maxAge, min(ListedAnswerLifetime(listInterval), refresh+time.Duration(jitterFraction*float64(refresh))))
+	}
+	return maxAge
+}
+
+// ListedAnswerLifetime is how long a complete listing's answers may serve the OrgUsers of its
+// directory: one listInterval, plus a margin for the next listing to be read (its pages wait for
+// their turns) before its answers replace these.
+func ListedAnswerLifetime(listInterval time.Duration) time.Duration {
+	return listInterval + max(listInterval/5, time.Minute)
 }

@@ -29,10 +29,22 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Setup registers the indexes and the three controllers with mgr, wired to one connection pool.
-func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+// Shared is what the controllers Setup registers share with the ones registered after it, the
+// OrgDirectory controller (which imports this package, so Setup cannot register it): the data path to
+// the providers' connections, over the same pool and credentials, and the OrgUser controller's read
+// requests.
+type Shared struct {
+	Connector *Connector
+	// ReadRequests asks the OrgUser controller to read each OrgUser sent (namespace and name
+	// suffice) at its next reconcile, which it enqueues at once.
+	ReadRequests chan<- event.GenericEvent
+}
+
+// Setup registers the indexes and the three controllers with mgr, wired to one connection pool, and
+// returns what later controllers share with them.
+func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Shared, error) {
 	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
-		return err
+		return nil, err
 	}
 	pool := connection.NewPool(opts.Providers, connection.PoolOptions{
 		UserAgent: opts.UserAgent, MaxInFlight: opts.MaxInFlightPerProvider,
@@ -40,6 +52,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	})
 	credentials := &credentialStore{}
 	changes := make(chan event.GenericEvent, 64)
+	// A directory asks for thousands of reads at once; the buffer lets it go on while the OrgUser
+	// controller's queue takes them.
+	reads := make(chan event.GenericEvent, 1024)
 	if opts.SecretPollInterval <= 0 {
 		opts.SecretPollInterval = 30 * time.Second
 	}
@@ -54,18 +69,23 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Credentials:        credentials,
 			Kind:               kind,
 		}).SetupWithManager(mgr); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return (&OrgUserReconciler{
+	users := &OrgUserReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Recorder:                mgr.GetEventRecorder("orgsync"),
 		Providers:               opts.Providers,
 		Pool:                    pool,
 		CredentialChanges:       changes,
+		ReadRequests:            reads,
 		Credentials:             credentials,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 		Now:                     opts.Now,
-	}).SetupWithManager(mgr)
+	}
+	if err := users.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	return &Shared{Connector: users.connector(), ReadRequests: reads}, nil
 }

@@ -148,7 +148,7 @@ func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme)
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
-	err = controller.Setup(ctx, mgr, controller.Options{
+	_, err = controller.Setup(ctx, mgr, controller.Options{
 		Providers: builtin.Providers(),
 		UserAgent: version.UserAgent(),
 		// The simulated upstream listens on loopback.

@@ -172,7 +172,7 @@ func StartManager(ctx context.Context, cfg *rest.Config, opts ctrl.Options, cont
 	if err != nil {
 		return nil, fmt.Errorf("manager: %w", err)
 	}
-	if err := controller.Setup(ctx, mgr, controllers); err != nil {
+	if _, err := controller.Setup(ctx, mgr, controllers); err != nil {
 		return nil, fmt.Errorf("setup controllers: %w", err)
 	}
 	done := make(chan error, 1)
