@@ -18,6 +18,7 @@ import (
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/controller"
+	"github.com/orgsync/orgsync/internal/controller/directory"
 	"github.com/orgsync/orgsync/internal/logging"
 	"github.com/orgsync/orgsync/internal/metricsauth"
 	"github.com/orgsync/orgsync/internal/provider"
@@ -114,15 +115,21 @@ func main() {
 		scim.Name:      scim.Provider{},
 	}
 	ctx := ctrl.SetupSignalHandler()
-	if _, err := controller.Setup(ctx, mgr, controller.Options{
+	shared, err := controller.Setup(ctx, mgr, controller.Options{
 		Providers:               providers,
 		UserAgent:               version.UserAgent(),
 		SecretPollInterval:      secretPollInterval,
 		MaxConcurrentReconciles: maxConcurrentReconciles,
 		MaxInFlightPerProvider:  maxInFlightPerProvider,
 		AllowPrivateAddresses:   allowPrivateAddresses,
-	}); err != nil {
+	})
+	if err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
+		os.Exit(1)
+	}
+	// The OrgDirectory controller lists through the OrgUser controller's connections.
+	if err := directory.Setup(ctx, mgr, shared); err != nil {
+		setupLog.Error(err, "Unable to set up the OrgDirectory controller")
 		os.Exit(1)
 	}
 

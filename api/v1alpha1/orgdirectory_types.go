@@ -30,6 +30,10 @@ type OrgUserTemplate struct {
 
 // OrgUserTemplateMetadata are the labels and annotations of a directory's OrgUsers.
 type OrgUserTemplateMetadata struct {
+	// Labels for every OrgUser. The directory sets identity.orgsync.io/directory itself, and the
+	// OrgUser controller mirrors identity.orgsync.io/role and identity.orgsync.io/state from status,
+	// so a template cannot set them.
+	// +kubebuilder:validation:XValidation:rule="!('identity.orgsync.io/directory' in self) && !('identity.orgsync.io/role' in self) && !('identity.orgsync.io/state' in self)",message="identity.orgsync.io/directory, identity.orgsync.io/role and identity.orgsync.io/state are set by orgsync, not by a template"
 	// +optional
 	Labels map[string]string `json:"labels,omitempty"`
 	// +optional
@@ -125,6 +129,7 @@ type OrgDirectoryStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // OrgDirectory keeps one OrgUser per user of an organization that its provider can list.
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="an OrgDirectory's name is the value of its OrgUsers' identity.orgsync.io/directory label, so at most 63 characters"
 type OrgDirectory struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

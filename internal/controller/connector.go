@@ -56,7 +56,11 @@ type Connection struct {
 
 	connector *Connector
 	prov      *providerObject
+	api       provider.Provider
 }
+
+// ValidateKey returns an error when key cannot name a user of the provider, as OrgUsers check it.
+func (c *Connection) ValidateKey(key string) error { return c.api.ValidateKey(key) }
 
 // ReflectRateLimit mirrors the connection's 429 pause into the provider's status.rateLimitedUntil,
 // and removes it once the pause has passed and a call has succeeded, as the OrgUsers' reads do.
@@ -93,7 +97,8 @@ func (c *Connector) Connect(ctx context.Context, namespace string, ref identityv
 	case failure != nil:
 		return nil, unusable(failure), nil
 	}
-	return &Connection{Conn: conn, API: api.name, Provider: prov.obj, DisplayName: prov.displayName(), connector: c, prov: prov}, nil, nil
+	return &Connection{Conn: conn, API: api.name, Provider: prov.obj, DisplayName: prov.displayName(),
+		connector: c, prov: prov, api: api.api}, nil, nil
 }
 
 func unusable(o *syncOutcome) *Unusable {

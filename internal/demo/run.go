@@ -21,6 +21,7 @@ import (
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/controller"
+	"github.com/orgsync/orgsync/internal/controller/directory"
 	"github.com/orgsync/orgsync/internal/provider/builtin"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
 	"github.com/orgsync/orgsync/internal/version"
@@ -148,7 +149,7 @@ func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme)
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
-	_, err = controller.Setup(ctx, mgr, controller.Options{
+	shared, err := controller.Setup(ctx, mgr, controller.Options{
 		Providers: builtin.Providers(),
 		UserAgent: version.UserAgent(),
 		// The simulated upstream listens on loopback.
@@ -156,6 +157,9 @@ func startManager(ctx context.Context, cp *controlPlane, scheme *runtime.Scheme)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up controllers: %w", err)
+	}
+	if err := directory.Setup(ctx, mgr, shared); err != nil {
+		return nil, fmt.Errorf("set up the OrgDirectory controller: %w", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()

@@ -26,6 +26,7 @@ import (
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/controller"
+	"github.com/orgsync/orgsync/internal/controller/directory"
 	"github.com/orgsync/orgsync/internal/provider"
 	"github.com/orgsync/orgsync/internal/provider/builtin"
 	"github.com/orgsync/orgsync/internal/upstreamsim"
@@ -172,8 +173,12 @@ func StartManager(ctx context.Context, cfg *rest.Config, opts ctrl.Options, cont
 	if err != nil {
 		return nil, fmt.Errorf("manager: %w", err)
 	}
-	if _, err := controller.Setup(ctx, mgr, controllers); err != nil {
+	shared, err := controller.Setup(ctx, mgr, controllers)
+	if err != nil {
 		return nil, fmt.Errorf("setup controllers: %w", err)
+	}
+	if err := directory.Setup(ctx, mgr, shared); err != nil {
+		return nil, fmt.Errorf("setup the OrgDirectory controller: %w", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
