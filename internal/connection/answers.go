@@ -81,6 +81,15 @@ func (c *answerCache) putAll(fingerprint [32]byte, users []provider.User, fetche
 	c.sweepLocked(now)
 }
 
+// drop forgets the answers for keys read with fingerprint.
+func (c *answerCache) drop(fingerprint [32]byte, keys []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, key := range keys {
+		delete(c.entries, answerKey{fingerprint: fingerprint, key: key})
+	}
+}
+
 // dropOthers forgets every answer not read with fingerprint: after a credential change they can
 // serve nobody.
 func (c *answerCache) dropOthers(fingerprint [32]byte) {

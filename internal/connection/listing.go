@@ -127,3 +127,10 @@ func (s *ListingSession) Remember(users []provider.User, fetchedAt time.Time, ke
 	c.answers.putAll(s.fingerprint, users, fetchedAt, keepFor, c.now())
 	return true
 }
+
+// Forget drops every answer for keys under the listing's credential: a complete listing lacks these
+// users, so an answer read before (by an earlier listing, or a lookup) must not serve their next
+// lookup, which goes upstream and tells what became of them.
+func (s *ListingSession) Forget(keys []string) {
+	s.conn.answers.drop(s.fingerprint, keys)
+}

@@ -230,3 +230,26 @@ func TestListCapabilitiesAskedOncePerCredential(t *testing.T) {
 		t.Errorf("new client asked %d times, want 1", n)
 	}
 }
+
+// A user a complete listing lacks is looked up upstream at its next read, even when an earlier
+// listing's answer for it would still be young enough.
+func TestForgetMakesTheNextLookupGoUpstream(t *testing.T) {
+	p, lp, clk := newListingPool(t)
+	conn := mustGet(t, p, "uid", baseSettings())
+	earlier := beginListing(t, conn)
+	earlier.Remember([]provider.User{{ID: "1", Key: "alice"}, {ID: "2", Key: "bob"}}, clk.now(), time.Hour)
+
+	clk.advance(time.Minute)
+	later := beginListing(t, conn)
+	later.Remember([]provider.User{{ID: "1", Key: "alice"}}, clk.now(), time.Hour)
+	later.Forget([]string{"bob"})
+
+	for _, key := range []string{"alice", "bob"} {
+		if _, err := conn.Lookup(context.Background(), Request{Key: key, Holder: key, MaxAge: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := lp.lastLister().calls; got["bob"] != 1 || got["alice"] != 0 {
+		t.Errorf("lookups sent upstream = %v, want bob's only", got)
+	}
+}

@@ -173,16 +173,19 @@ func ceilSecond(t time.Time) time.Time {
 //
 // An OrgUser of a directory (listInterval > 0) takes the directory's listing as its answer: one
 // listing cycle old (ListedAnswerLifetime), so that N users cost N / pageSize requests per
-// listInterval, but never older than the end of its own refresh window (refresh + 10%), which its
-// schedule allows anyway. The directory asks each of its users to read after every complete
-// listing, so a mirror follows the listings whatever its place in the refresh interval.
+// listInterval. Its own refresh still bounds that age when the directory lists less often than it
+// refreshes, or stops listing: at the end of its refresh window (refresh + 10%), with as much again
+// for reads that run late behind a queue of thousands (a read at the very end of its window would
+// otherwise just miss a listing of its own interval). The directory asks each of its users to read
+// after every complete listing, so a mirror follows the listings whatever its place in the interval.
 func sharedAnswerMaxAge(refresh time.Duration, forced bool, listInterval time.Duration) time.Duration {
 	if forced {
 		return 0
 	}
 	maxAge := refresh / 4
 	if listInterval > 0 {
-		maxAge = max(maxAge, min(ListedAnswerLifetime(listInterval), refresh+time.Duration(jitterFraction*float64(refresh))))
+		lateReads := 2 * time.Duration(jitterFraction*float64(refresh))
+		maxAge = max(maxAge, min(ListedAnswerLifetime(listInterval), refresh+lateReads))
 	}
 	return maxAge
 }

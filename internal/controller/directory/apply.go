@@ -16,12 +16,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
+	"github.com/orgsync/orgsync/internal/connection"
 	"github.com/orgsync/orgsync/internal/provider"
 )
 
 // writers bounds the OrgUser writes one directory has in flight: a first listing of thousands of
 // users is written in parallel, without taking every connection the API client has.
 const writers = 8
+
+// completeListing is a complete listing's users and the session that read them.
+type completeListing struct {
+	users   []provider.User
+	session *connection.ListingSession
+}
 
 // applied is what writing a complete listing's plan came to.
 type applied struct {
@@ -34,8 +41,9 @@ type applied struct {
 // hand, prunes what pruneAfter allows, asks every owned OrgUser to read (from the listing, filed as
 // answers before this is called; a missing user's from the upstream), and records what the next
 // listing and the pruning between listings need.
-func (r *Reconciler) apply(ctx context.Context, d *identityv1alpha1.OrgDirectory, rec *directoryMemory, users []provider.User,
+func (r *Reconciler) apply(ctx context.Context, d *identityv1alpha1.OrgDirectory, rec *directoryMemory, listing completeListing,
 	validKey func(string) error, now time.Time) (applied, error) {
+	users := listing.users
 	existing := &identityv1alpha1.OrgUserList{}
 	// Read only: every change is made on a copy.
 	if err := r.List(ctx, existing, client.InNamespace(d.Namespace), client.UnsafeDisableDeepCopy); err != nil {
@@ -43,6 +51,12 @@ func (r *Reconciler) apply(ctx context.Context, d *identityv1alpha1.OrgDirectory
 	}
 	template := d.Spec.UserTemplate.Metadata
 	p := planListing(d, users, existing.Items, droppedSince(rec.appliedTemplate, &template), validKey)
+	// What an earlier listing said of the missing users must not answer the reads asked for them.
+	missingKeys := make([]string, 0, len(p.missing))
+	for _, u := range p.missing {
+		missingKeys = append(missingKeys, u.Spec.Key)
+	}
+	listing.session.Forget(missingKeys)
 
 	created, conflicts, err := r.createAll(ctx, d, p.create)
 	if err != nil {

@@ -150,7 +150,7 @@ func (r *Reconciler) complete(ctx context.Context, d *identityv1alpha1.OrgDirect
 		return nil, time.Millisecond, nil // the credential changed at the last moment: list anew
 	}
 	now := r.now()
-	done, err := r.apply(ctx, d, rec, users, conn.ValidateKey, now)
+	done, err := r.apply(ctx, d, rec, completeListing{users: users, session: l.session}, conn.ValidateKey, now)
 	if err != nil {
 		return nil, 0, err
 	}
