@@ -39,7 +39,7 @@ func advance(ctx context.Context, d *identityv1alpha1.OrgDirectory, l *listingIn
 	if l.listing == nil {
 		capabilities, err := l.session.ListCapabilities(ctx, who)
 		if err != nil {
-			return stepAfter(ctx, err, l.session.Conn(), now(), "read what the server offers a listing (/ServiceProviderConfig)")
+			return stepAfter(ctx, err, l.session.Conn().PausedUntil(), now(), "read what the server offers a listing (/ServiceProviderConfig)")
 		}
 		l.listing = provider.NewListing(provider.ListingOptions{
 			Filter: d.Spec.Filter, PageSize: int(d.Spec.PageSize), Capabilities: capabilities,
@@ -52,7 +52,7 @@ func advance(ctx context.Context, d *identityv1alpha1.OrgDirectory, l *listingIn
 		}
 		page, err := l.session.ListPage(ctx, who, req)
 		if err != nil {
-			return stepAfter(ctx, err, l.session.Conn(), now(), "read page "+describePage(l.listing.Pages()+1, req))
+			return stepAfter(ctx, err, l.session.Conn().PausedUntil(), now(), "read page "+describePage(l.listing.Pages()+1, req))
 		}
 		l.listing.Add(page)
 	}
@@ -71,9 +71,10 @@ func describePage(n int, req provider.PageRequest) string {
 	return fmt.Sprintf("%d (startIndex %d)", n, max(req.StartIndex, 1))
 }
 
-// stepAfter classifies what stopped a request: a deferral or a 429 waits, a settings change
-// restarts, anything else fails the listing with the reason the contract gives it.
-func stepAfter(ctx context.Context, err error, conn *connection.Conn, now time.Time, what string) (listStep, error) {
+// stepAfter classifies what stopped a request: a deferral or a 429 waits (until the provider's pause
+// ends, pausedUntil), a settings change restarts, anything else fails the listing with the reason the
+// contract gives it.
+func stepAfter(ctx context.Context, err error, pausedUntil, now time.Time, what string) (listStep, error) {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return listStep{}, ctxErr
 	}
@@ -88,7 +89,7 @@ func stepAfter(ctx context.Context, err error, conn *connection.Conn, now time.T
 	switch provider.KindOf(err) {
 	case provider.KindRateLimited:
 		// The upstream asked every caller to wait: the pages read so far stay good.
-		return listStep{deferred: max(time.Second, conn.PausedUntil().Sub(now))}, nil
+		return listStep{deferred: max(time.Second, pausedUntil.Sub(now))}, nil
 	case provider.KindUnauthorized:
 		reason = identityv1alpha1.ReasonUnauthorized
 	case provider.KindForbidden:
