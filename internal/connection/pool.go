@@ -1,8 +1,10 @@
 // Package connection keeps one upstream connection per provider object. Each is three parts, one idea
 // each: a turn queue (token bucket, reservations, 429 pause, in-flight budget; turns.go) that answers
 // "send now" or "come back at T" and never blocks a worker; an answer cache keyed by credential
-// fingerprint and key (answers.go); and the thin Lookup on top (conn.go). It is the one place that
-// knows about rate limits, so every OrgUser of a provider shares them.
+// fingerprint and key (answers.go); and the thin Lookup on top (conn.go), beside the ListingSession
+// that sends a directory's pages on the same turns and files a complete listing as answers
+// (listing.go). It is the one place that knows about rate limits, so every OrgUser and OrgDirectory
+// of a provider shares them.
 package connection
 
 import (
