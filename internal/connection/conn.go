@@ -198,20 +198,23 @@ func waitFreed(ctx context.Context, freed <-chan struct{}, giveUp <-chan time.Ti
 // fly sends the request of flight f, files its answer and hands it to the callers that joined.
 func (c *Conn) fly(ctx context.Context, client provider.Client, k answerKey, f *flight, wait time.Duration) (Answer, error) {
 	var user provider.User
-	err := c.send(ctx, wait, func(ctx context.Context) (err error) {
+	// sendOnTurn, not send: the budget slot is given back only after the answer is filed (below).
+	err := c.sendOnTurn(ctx, wait, func(ctx context.Context) (err error) {
 		user, err = client.GetUser(ctx, k.key)
 		return err
 	})
 	answer := Answer{User: user, FetchedAt: c.now()}
 
+	// The answer is filed before the flight ends and the slot is given back after: a caller woken by
+	// the freed slot, or arriving now, finds one or the other and sends no second request.
 	c.mu.Lock()
-	delete(c.flights, k)
-	keepFor := f.keepFor
-	c.mu.Unlock()
 	if err == nil || provider.IsKind(err, provider.KindNotFound) {
 		answer.err = err
-		c.answers.put(k, answer, keepFor, c.now())
+		c.answers.put(k, answer, f.keepFor, c.now())
 	}
+	delete(c.flights, k)
+	c.mu.Unlock()
+	c.turns.release(answered(err), c.now())
 	f.answer, f.err = answer, err
 	close(f.done)
 	return answer, err
