@@ -131,6 +131,22 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 
+	step(out, "Creating an OrgDirectory over the simulated SCIM organization in namespace %s", directoryNamespace)
+	if err := createDirectory(ctx, c, sim, token); err != nil {
+		return err
+	}
+	if err := waitDirectoryListed(ctx, c, settleTimeout); err != nil {
+		return err
+	}
+	step(out, "kubectl get orgdirectories -n %s", directoryNamespace)
+	if err := kubectl.run("get", "orgdirectories", "-n", directoryNamespace); err != nil {
+		return err
+	}
+	step(out, "kubectl get orgusers -n %s (one per SCIM user, made by the directory)", directoryNamespace)
+	if err := kubectl.run("get", "orgusers", "-n", directoryNamespace); err != nil {
+		return err
+	}
+
 	if opts.Keep {
 		step(out, "Everything keeps running; explore with:")
 		fmt.Fprintf(out, "\n   KUBECONFIG=%s %s get orgsync -A\n\n   Press Ctrl-C to stop.\n", cp.kubeconfig, kubectl.path)
