@@ -184,23 +184,38 @@ func (b *bench) deleteDayOneProviders(ctx context.Context) error {
 	return nil
 }
 
-// dayOneFloor makes the day-one writes with a plain client while an informer (the baseline manager,
-// a process of its own like the manager) watches every OrgUser: per object a create, a status merge
-// patch shaped like the manager's (two conditions, the mirrored fields) and a label merge patch, on
-// the same writers. It is timed like day one, until the bench's watch shows every object Ready with
-// its labels, and removes its objects afterwards.
+// dayOneFloor makes the day-one writes with a plain client while an informer watches: objects
+// shaped like the day-one OrgUsers, on a Mixpeek provider, in their own namespace.
 func (b *bench) dayOneFloor(ctx context.Context, n int) (time.Duration, string, error) {
-	informer, err := b.startInformer(ctx, "informer-dayone")
+	return b.informedFloor(ctx, "informer-dayone", dayOneFloorNamespace, n, dayOneFloorObject)
+}
+
+// floorObject is what the floor writes for one new user: the object it creates, then the status
+// and the role and state labels the manager would write for it. The status's observedGeneration
+// fields are set from the created object.
+type floorObject struct {
+	user   *identityv1alpha1.OrgUser
+	status identityv1alpha1.OrgUserStatus
+}
+
+// informedFloor makes, with a plain client, the writes a controller makes for n new users while an
+// informer (the baseline manager, a process of its own like the manager) watches every OrgUser: per
+// object a create, a status merge patch shaped like the manager's (two conditions, the mirrored
+// fields) and a label merge patch, on the same writers. It is timed until the bench's watch shows
+// every object of the namespace Ready with its labels, and removes its objects afterwards.
+func (b *bench) informedFloor(ctx context.Context, informerName, namespace string, n int,
+	object func(i int) floorObject) (time.Duration, string, error) {
+	informer, err := b.startInformer(ctx, informerName)
 	if err != nil {
 		return 0, "", err
 	}
 	defer informer.stop()
 	cpuBefore := cpuTimes()
 	start := time.Now()
-	if err := parallel(ctx, n, func(ctx context.Context, i int) error { return b.floorUser(ctx, i) }); err != nil {
+	if err := parallel(ctx, n, func(ctx context.Context, i int) error { return b.writeFloorObject(ctx, object(i)) }); err != nil {
 		return 0, "", err
 	}
-	ok, pop, err := b.users.waitFor(ctx, inNamespace(dayOneFloorNamespace), time.Minute, allReadyLabeled(n), informer)
+	ok, pop, err := b.users.waitFor(ctx, inNamespace(namespace), time.Minute, allReadyLabeled(n), informer)
 	if err != nil {
 		return 0, "", err
 	}
@@ -210,40 +225,59 @@ func (b *bench) dayOneFloor(ctx context.Context, n int) (time.Duration, string, 
 	took := time.Since(start)
 	cpu := cpuDelta(cpuBefore, cpuTimes())
 	informer.stop()
-	return took, cpu, b.deleteUsersIn(ctx, dayOneFloorNamespace)
+	return took, cpu, b.deleteUsersIn(ctx, namespace)
 }
 
-// floorUser writes what the manager writes for one new user: the object (created by the bench), a
-// status and the role and state labels.
-func (b *bench) floorUser(ctx context.Context, i int) error {
-	u := &identityv1alpha1.OrgUser{
-		ObjectMeta: metav1.ObjectMeta{Namespace: dayOneFloorNamespace, Name: dayOneUserName(i)},
-		Spec: identityv1alpha1.OrgUserSpec{
-			ProviderRef: identityv1alpha1.ProviderReference{Kind: identityv1alpha1.OrgProviderKind, Name: dayOneMixpeek},
-			Key:         upstreamsim.BulkMixpeekKey(i),
+// dayOneFloorObject is a day-one user as the manager leaves it: a bulk Mixpeek member.
+func dayOneFloorObject(i int) floorObject {
+	now := metav1.NewTime(time.Now().UTC().Truncate(time.Second))
+	key := upstreamsim.BulkMixpeekKey(i)
+	return floorObject{
+		user: &identityv1alpha1.OrgUser{
+			ObjectMeta: metav1.ObjectMeta{Namespace: dayOneFloorNamespace, Name: dayOneUserName(i)},
+			Spec: identityv1alpha1.OrgUserSpec{
+				ProviderRef: identityv1alpha1.ProviderReference{Kind: identityv1alpha1.OrgProviderKind, Name: dayOneMixpeek},
+				Key:         key,
+			},
+		},
+		status: identityv1alpha1.OrgUserStatus{
+			Provider:     "mixpeek",
+			UserID:       fmt.Sprintf("usr_bench%010d", i),
+			Email:        key,
+			DisplayName:  fmt.Sprintf("Bench User %d", i),
+			Role:         floorRole,
+			ProviderRole: "member",
+			State:        "Active",
+			CreatedAt:    &now,
+			UpdatedAt:    &now,
+			Conditions:   syncedConditions(now, "User is active in Mixpeek", "Read from Mixpeek"),
 		},
 	}
+}
+
+// syncedConditions are Ready and Synced True, reason Synced, as the manager writes them after a
+// successful read.
+func syncedConditions(now metav1.Time, readyMessage, syncedMessage string) []metav1.Condition {
+	return []metav1.Condition{
+		{Type: identityv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			LastTransitionTime: now, Reason: identityv1alpha1.ReasonSynced, Message: readyMessage},
+		{Type: identityv1alpha1.ConditionSynced, Status: metav1.ConditionTrue,
+			LastTransitionTime: now, Reason: identityv1alpha1.ReasonSynced, Message: syncedMessage},
+	}
+}
+
+// writeFloorObject writes what the manager writes for one new user: the object (created by the
+// bench), a status and the role and state labels.
+func (b *bench) writeFloorObject(ctx context.Context, o floorObject) error {
+	u := o.user
 	if err := b.e.k8s.Create(ctx, u); err != nil {
 		return fmt.Errorf("create OrgUser %s/%s: %w", u.Namespace, u.Name, err)
 	}
-	now := metav1.NewTime(time.Now().UTC().Truncate(time.Second))
-	status := identityv1alpha1.OrgUserStatus{
-		ObservedGeneration: u.Generation,
-		Provider:           "mixpeek",
-		UserID:             fmt.Sprintf("usr_bench%010d", i),
-		Email:              u.Spec.Key,
-		DisplayName:        fmt.Sprintf("Bench User %d", i),
-		Role:               floorRole,
-		ProviderRole:       "member",
-		State:              "Active",
-		CreatedAt:          &now,
-		UpdatedAt:          &now,
-		Conditions: []metav1.Condition{
-			{Type: identityv1alpha1.ConditionReady, Status: metav1.ConditionTrue, ObservedGeneration: u.Generation,
-				LastTransitionTime: now, Reason: identityv1alpha1.ReasonSynced, Message: "User is active in Mixpeek"},
-			{Type: identityv1alpha1.ConditionSynced, Status: metav1.ConditionTrue, ObservedGeneration: u.Generation,
-				LastTransitionTime: now, Reason: identityv1alpha1.ReasonSynced, Message: "Read from Mixpeek"},
-		},
+	status := o.status
+	status.ObservedGeneration = u.Generation
+	status.Conditions = append([]metav1.Condition(nil), status.Conditions...)
+	for i := range status.Conditions {
+		status.Conditions[i].ObservedGeneration = u.Generation
 	}
 	statusPatch, err := json.Marshal(map[string]any{"status": status})
 	if err != nil {

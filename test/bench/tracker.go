@@ -31,6 +31,9 @@ type tracker struct {
 	mu       sync.Mutex
 	users    map[types.NamespacedName]userState
 	modified int
+	// modifiedIn counts the MODIFIED events by namespace, for a scenario whose users share the
+	// cluster with others.
+	modifiedIn map[string]int
 	// Set by beginWindow, filled until the next beginWindow: who was seen in which state.
 	leftReady   map[types.NamespacedName]bool
 	becameStale map[types.NamespacedName]bool
@@ -46,7 +49,7 @@ func startTracker(ctx context.Context, e *env) (*tracker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get OrgUser informer: %w", err)
 	}
-	t := &tracker{users: map[types.NamespacedName]userState{}}
+	t := &tracker{users: map[types.NamespacedName]userState{}, modifiedIn: map[string]int{}}
 	t.beginWindow()
 	_, err = informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) { t.observe(obj) },
@@ -56,6 +59,7 @@ func startTracker(ctx context.Context, e *env) (*tracker, error) {
 			if okOld && okNew && oldUser.ResourceVersion != newUser.ResourceVersion {
 				t.mu.Lock()
 				t.modified++
+				t.modifiedIn[newUser.Namespace]++
 				t.mu.Unlock()
 			}
 			t.observe(newObj)
@@ -190,6 +194,13 @@ func (t *tracker) modifiedEvents() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.modified
+}
+
+// modifiedEventsIn is modifiedEvents for the OrgUsers of one namespace.
+func (t *tracker) modifiedEventsIn(namespace string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.modifiedIn[namespace]
 }
 
 // waitFor polls until cond holds for the selected users or timeout passes; it reports whether cond
