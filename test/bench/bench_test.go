@@ -17,13 +17,13 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	var out bytes.Buffer
 	workDir := t.TempDir()
-	results, err := run(t.Context(), options{smoke: true, scenarios: "1,2,3,4,5,6,7,8,9,10", assets: assets, workDir: workDir}, &out)
+	results, err := run(t.Context(), options{smoke: true, scenarios: "1,2,3,4,5,6,7,8,9,10,11", assets: assets, workDir: workDir}, &out)
 	t.Log("\n" + out.String())
 	if err != nil {
 		logTails(t, workDir)
 		t.Fatalf("bench harness failed: %v", err)
 	}
-	for _, scenario := range []string{"1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "7 ", "8 ", "9 ", "10 "} {
+	for _, scenario := range []string{"1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "7 ", "8 ", "9 ", "10 ", "11 "} {
 		measured := 0
 		for _, r := range results.rows {
 			if strings.HasPrefix(r.scenario, scenario) && (r.result == pass || r.result == miss) {

@@ -71,6 +71,13 @@ type config struct {
 
 	// Scenario 9: OrgUsers on a SCIM OrgProvider, and as many on a fresh Mixpeek OrgProvider.
 	scimUsers int
+
+	// Scenario 11: one OrgDirectory over `users` SCIM users, listed directoryPageSize users a page
+	// every directoryInterval (also its provider's refreshInterval); the steady state is measured
+	// over directoryListings listings.
+	directoryPageSize int
+	directoryInterval time.Duration
+	directoryListings int
 }
 
 func newConfig(opts options) (config, error) {
@@ -84,7 +91,8 @@ func newConfig(opts options) (config, error) {
 		blackholeDuration: 2 * time.Minute,
 		failoverWindow:    time.Minute, failoverFaultShare: 0.05,
 		unrelatedSecrets: 10000, secretBytes: 10 * 1024,
-		scimUsers: 2000,
+		scimUsers:         2000,
+		directoryPageSize: 100, directoryInterval: time.Minute, directoryListings: 2,
 	}
 	if opts.smoke {
 		cfg.users = 100
@@ -99,6 +107,9 @@ func newConfig(opts options) (config, error) {
 		cfg.failoverWindow = 2 * cfg.interval
 		cfg.unrelatedSecrets = 100
 		cfg.scimUsers = 100
+		// listInterval's CEL minimum is 1m, so the smoke run measures one listing instead of two; 10
+		// users a page keep a listing of several pages (100 a page would be one).
+		cfg.directoryPageSize, cfg.directoryListings = 10, 1
 	}
 	if opts.users > 0 {
 		cfg.users = opts.users
@@ -123,7 +134,7 @@ func newConfig(opts options) (config, error) {
 }
 
 // lastScenario is the highest scenario number.
-const lastScenario = 10
+const lastScenario = 11
 
 func parseScenarios(list string) (map[int]bool, error) {
 	selected := map[int]bool{}
@@ -166,12 +177,23 @@ func findRepoRoot() (string, error) {
 // perProvider is the number of main-population users of each provider.
 func (c config) perProvider() int { return c.users / 2 }
 
-// needsMain reports whether a selected scenario uses the main population; scenario 9 brings its own.
+// needsMain reports whether a selected scenario uses the main population; scenarios 9 and 11 bring
+// their own.
 func (c config) needsMain() bool {
 	for n := range c.scenarios {
-		if n != 9 {
+		if n != 9 && n != 11 {
 			return true
 		}
 	}
 	return false
+}
+
+// bulkUsers is how many users of each provider the simulator seeds (SeedBulk): the main
+// population's, then scenario 9's Mixpeek users, and at least scenario 11's SCIM organization.
+func (c config) bulkUsers() int {
+	n := c.perProvider() + c.scimUsers
+	if c.scenarios[11] {
+		n = max(n, c.users)
+	}
+	return n
 }

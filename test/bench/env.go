@@ -89,8 +89,8 @@ func startEnv(cfg config) (*env, error) {
 		e.sim.AllowToken(token)
 	}
 	// Scenario 9's Mixpeek users take the bulk keys after the main population's, so their calls
-	// can be counted apart.
-	e.sim.SeedBulk(cfg.perProvider() + cfg.scimUsers)
+	// can be counted apart; scenario 11 lists the first cfg.users SCIM users.
+	e.sim.SeedBulk(cfg.bulkUsers())
 	return e, nil
 }
 

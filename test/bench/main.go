@@ -21,7 +21,7 @@ func main() {
 	var opts options
 	flag.IntVar(&opts.users, "users", 0, "OrgUsers of the main population, half per provider (default 10000, or 100 with -smoke)")
 	flag.BoolVar(&opts.smoke, "smoke", false, "100 OrgUsers, each scenario once with shortened intervals (about 3 minutes)")
-	flag.StringVar(&opts.scenarios, "scenarios", "1,2,3,4,5,6,7,8,9,10", "comma-separated scenario numbers to run")
+	flag.StringVar(&opts.scenarios, "scenarios", "1,2,3,4,5,6,7,8,9,10,11", "comma-separated scenario numbers to run")
 	flag.StringVar(&opts.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"),
 		"directory with kube-apiserver and etcd (make k8s-binaries puts them in bin/k8s)")
 	flag.StringVar(&opts.workDir, "workdir", "", "where binaries, kubeconfig and manager logs go (default: a new directory under bin/bench)")

@@ -136,6 +136,9 @@ func (b *bench) runScenarios(ctx context.Context) error {
 		{s[4], b.sharedKeys},
 		// After 4, for the same reason; it removes what it adds.
 		{s[9], b.scim},
+		// After 9, for the same reason: it stops the managers before it and starts its own, which
+		// also holds the main population; it removes what it adds.
+		{s[11], b.directory},
 	}
 	for _, st := range steps {
 		if !st.selected {

@@ -12,6 +12,8 @@ import (
 type callSample struct {
 	at                 time.Time
 	mixpeek, flashback int
+	// all counts every provider's requests, SCIM's too.
+	all int
 }
 
 func (s callSample) total() int { return s.mixpeek + s.flashback }
@@ -55,6 +57,7 @@ func (s *sampler) now() callSample {
 		at:        time.Now(),
 		mixpeek:   s.sim.ProviderRequests(upstreamsim.ProviderMixpeek),
 		flashback: s.sim.ProviderRequests(upstreamsim.ProviderFlashback),
+		all:       s.sim.TotalRequests(),
 	}
 }
 

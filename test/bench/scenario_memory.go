@@ -17,28 +17,7 @@ func (b *bench) memory(ctx context.Context) error {
 	b.step("Scenario 8: peak RSS of the managers vs a bare manager caching the same %d OrgUsers", b.cfg.users)
 	b.recordPeak(b.leader)
 	b.recordPeak(b.standby)
-	baseline, err := startProcess(b.cfg, "baseline", b.bins.baseline, "--kubeconfig="+b.e.kubeconfig)
-	if err != nil {
-		return err
-	}
-	defer baseline.stop()
-	deadline := time.Now().Add(3 * time.Minute)
-	for !strings.Contains(readFile(baseline.log.Name()), baselineSynced) {
-		if err := baseline.alive(); err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("baseline manager did not sync its cache within 3 minutes; see %s", baseline.log.Name())
-		}
-		if err := sleep(ctx, 250*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	// Let the garbage of the initial list settle the way it would in a long-running process.
-	if err := sleep(ctx, 5*time.Second); err != nil {
-		return err
-	}
-	basePeak, err := baseline.peakMemory()
+	basePeak, err := b.baselinePeak(ctx, "baseline")
 	if err != nil {
 		return err
 	}
@@ -66,4 +45,31 @@ const baselineSynced = "BASELINE SYNCED"
 func readFile(path string) string {
 	data, _ := os.ReadFile(path) //nolint:gosec // the bench's own log file
 	return string(data)
+}
+
+// baselinePeak starts the bare baseline manager, waits until its cache holds every OrgUser and the
+// garbage of the initial list has settled, as scenario 8 does, and returns its peak RSS.
+func (b *bench) baselinePeak(ctx context.Context, name string) (int64, error) {
+	baseline, err := startProcess(b.cfg, name, b.bins.baseline, "--kubeconfig="+b.e.kubeconfig)
+	if err != nil {
+		return 0, err
+	}
+	defer baseline.stop()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !strings.Contains(readFile(baseline.log.Name()), baselineSynced) {
+		if err := baseline.alive(); err != nil {
+			return 0, err
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("%s did not sync its cache within 3 minutes; see %s", name, baseline.log.Name())
+		}
+		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+			return 0, err
+		}
+	}
+	// Let the garbage of the initial list settle the way it would in a long-running process.
+	if err := sleep(ctx, 5*time.Second); err != nil {
+		return 0, err
+	}
+	return baseline.peakMemory()
 }

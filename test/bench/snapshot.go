@@ -34,7 +34,7 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 // many users the phase synced anew, for the writes each of them cost.
 func (b *bench) noteTraffic(name string, before, after snapshot, synced int) {
 	api := after.api.minus(before.api)
-	calls := after.calls.total() - before.calls.total()
+	calls := after.calls.all - before.calls.all
 	b.table.note(name, "API server and upstream traffic (info)",
 		"%.0f Secret GETs, %.0f OrgUser status writes, %.0f OrgUser object writes (labels), "+
 			"%s writes per newly synced user, %d upstream calls in %s",
