@@ -3,6 +3,8 @@ package gitops
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +68,7 @@ func TestDirectoryLifecycleReadsRightToKstatusAndArgoCD(t *testing.T) {
 	sim.ClearFaults()
 	listed := waitForDirectoryReason(t, ns, d.Name, identityv1alpha1.ReasonListed)
 	requireContains(t, "Argo CD message", requireDirectoryReads(t, listed, "Healthy", kstatus.CurrentStatus), "3 users listed")
+	requireKubectlGetOD(t, ns, d.Name, []string{d.Name, upstreamsim.ProviderSCIM, "3", "3", "True"})
 	// Its OrgUsers settle first, so that the next request the simulator sees is the next listing's.
 	for _, key := range keys {
 		waitForKeySynced(t, ns, key)
@@ -177,4 +180,24 @@ func waitForKeySynced(t *testing.T, ns, key string) {
 		}
 		return fmt.Errorf("no OrgUser with key %s yet", key)
 	})
+}
+
+// requireKubectlGetOD checks what `kubectl get od` prints for the directory name of ns, as a person
+// who may only read the orgsync kinds: the contract's columns, and want before AGE.
+func requireKubectlGetOD(t *testing.T, ns, name string, want []string) {
+	t.Helper()
+	out, err := kubectl(t, readerKubeconfig(t), "get", "od", name, "-n", ns)
+	if err != nil {
+		t.Fatalf("kubectl get od: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("kubectl get od printed %d lines, want a header and one row:\n%s", len(lines), out)
+	}
+	if header := strings.Fields(lines[0]); !slices.Equal(header, []string{"NAME", "PROVIDER", "LISTED", "USERS", "READY", "AGE"}) {
+		t.Errorf("kubectl get od columns %v, want NAME PROVIDER LISTED USERS READY AGE", header)
+	}
+	if row := strings.Fields(lines[1]); len(row) != len(want)+1 || !slices.Equal(row[:len(want)], want) {
+		t.Errorf("kubectl get od row %v, want %v and the age", row, want)
+	}
 }
