@@ -11,7 +11,7 @@ import (
 )
 
 // The argocd-cm snippet carries the same scripts as the resource_customizations files, under the keys
-// Argo CD reads for identity.orgsync.io/OrgUser.
+// Argo CD reads for identity.orgsync.io/OrgUser and identity.orgsync.io/OrgDirectory, and no others.
 func TestArgoCDConfigMapMatchesScripts(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile(filepath.Join(envsuite.RepoRoot(), "config", "argocd", "argocd-cm.yaml"))
@@ -27,6 +27,18 @@ func TestArgoCDConfigMapMatchesScripts(t *testing.T) {
 	}
 	if got := cm.Data["resource.customizations.health.identity.orgsync.io_OrgUser"]; got != readScript(t, "health.lua") {
 		t.Errorf("the health script in argocd-cm.yaml differs from health.lua")
+	}
+	if got := cm.Data["resource.customizations.health.identity.orgsync.io_OrgDirectory"]; got != readKindScript(t, "OrgDirectory", "health.lua") {
+		t.Errorf("the OrgDirectory health script in argocd-cm.yaml differs from OrgDirectory/health.lua")
+	}
+	for key := range cm.Data {
+		switch key {
+		case "resource.customizations.health.identity.orgsync.io_OrgUser",
+			"resource.customizations.actions.identity.orgsync.io_OrgUser",
+			"resource.customizations.health.identity.orgsync.io_OrgDirectory":
+		default:
+			t.Errorf("argocd-cm.yaml has a key %q without a script file under resource_customizations", key)
+		}
 	}
 	var actions struct {
 		Discovery   string `json:"discovery.lua"`

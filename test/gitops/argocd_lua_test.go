@@ -11,12 +11,20 @@ import (
 	"github.com/orgsync/orgsync/test/envsuite"
 )
 
-// customizations is where the shipped Argo CD scripts for OrgUser live, in Argo's own layout.
-var customizations = filepath.Join(envsuite.RepoRoot(), "config", "argocd", "resource_customizations", "identity.orgsync.io", "OrgUser")
+// customizations is where the shipped Argo CD scripts live, in Argo's own layout: one directory per
+// kind of group identity.orgsync.io.
+var customizations = filepath.Join(envsuite.RepoRoot(), "config", "argocd", "resource_customizations", "identity.orgsync.io")
 
+// readScript reads one of the OrgUser's scripts.
 func readScript(t *testing.T, rel string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(customizations, rel))
+	return readKindScript(t, "OrgUser", rel)
+}
+
+// readKindScript reads one of kind's scripts.
+func readKindScript(t *testing.T, kind, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(customizations, kind, rel))
 	envsuite.Must(t, err)
 	return string(b)
 }
@@ -106,18 +114,22 @@ func fromLua(value lua.LValue) any {
 	return nil
 }
 
-// argoHealth is what Argo CD shows for obj with the shipped health.lua.
+// argoHealth is what Argo CD shows for obj with the health.lua shipped for obj's kind.
 func argoHealth(t *testing.T, obj *unstructured.Unstructured) (status, message string) {
 	t.Helper()
-	result, ok := runArgoLua(t, readScript(t, "health.lua"), obj).(*lua.LTable)
+	kind := obj.GetKind()
+	if kind == "" {
+		t.Fatalf("%s/%s has no kind: Argo CD picks the health script by group and kind", obj.GetNamespace(), obj.GetName())
+	}
+	result, ok := runArgoLua(t, readKindScript(t, kind, "health.lua"), obj).(*lua.LTable)
 	if !ok {
-		t.Fatalf("health.lua returned %v, want a table", result)
+		t.Fatalf("the %s health.lua returned %v, want a table", kind, result)
 	}
 	status, message = result.RawGetString("status").String(), result.RawGetString("message").String()
 	switch status {
 	case "Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown":
 	default:
-		t.Fatalf("health.lua returned status %q, which Argo CD does not know", status)
+		t.Fatalf("the %s health.lua returned status %q, which Argo CD does not know", kind, status)
 	}
 	return status, message
 }

@@ -42,7 +42,7 @@ func readerKubeconfig(t *testing.T) string {
 	t.Helper()
 	name := "orgsync-reader-" + envsuite.UniqueSuffix()
 	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{{
-		APIGroups: []string{identityv1alpha1.GroupVersion.Group}, Resources: []string{"orgusers", "orgproviders", "clusterorgproviders"},
+		APIGroups: []string{identityv1alpha1.GroupVersion.Group}, Resources: []string{"orgusers", "orgproviders", "clusterorgproviders", "orgdirectories"},
 		Verbs: []string{"get", "list", "watch"},
 	}}}
 	envsuite.Must(t, suite.Client.Create(envsuite.Ctx(t), role))

@@ -1,7 +1,8 @@
-// Package gitops checks that OrgUsers read right to the tools that deploy them from Git: Argo CD's
-// health check and refresh action (run with gopher-lua as Argo runs them), kstatus (Flux), kubectl,
-// and the role and state labels surviving other field managers. Every object is one the controller
-// really produced on a real API server.
+// Package gitops checks that OrgUsers and OrgDirectories read right to the tools that deploy them
+// from Git: Argo CD's health checks and the OrgUser's refresh action (run with gopher-lua as Argo runs
+// them), kstatus (Flux), kubectl, and the role and state labels surviving other field managers. The
+// objects are ones the controllers really produced on a real API server, and, for OrgDirectory, also
+// a table of every status shape the type can take.
 package gitops
 
 import (
