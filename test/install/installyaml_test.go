@@ -32,7 +32,7 @@ func TestInstallYAMLContents(t *testing.T) {
 		}
 	}
 	for kind, want := range map[string]int{
-		"Namespace": 1, "CustomResourceDefinition": 3, "ServiceAccount": 1, "Deployment": 1, "Service": 1,
+		"Namespace": 1, "CustomResourceDefinition": 4, "ServiceAccount": 1, "Deployment": 1, "Service": 1,
 		"Role": 1, "RoleBinding": 1, "ClusterRoleBinding": 2,
 	} {
 		if counts[kind] != want {
@@ -44,7 +44,7 @@ func TestInstallYAMLContents(t *testing.T) {
 		t.Errorf("namespace %s: label pod-security.kubernetes.io/enforce=%q, want restricted", installNamespace, got)
 	}
 	mustFind(t, docs, "Service", installPrefix+"controller-manager-metrics-service")
-	for _, crd := range []string{"orgusers", "orgproviders", "clusterorgproviders"} {
+	for _, crd := range []string{"orgusers", "orgproviders", "clusterorgproviders", "orgdirectories"} {
 		mustFind(t, docs, "CustomResourceDefinition", crd+".identity.orgsync.io")
 	}
 	checkWiring(t, docs, installNamespace, installPrefix)

@@ -210,6 +210,12 @@ func checkManagerPermissions(t *testing.T, ns, sa string) {
 		{verb: "create", group: "events.k8s.io", resource: "events", namespace: "team-a"},
 		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: ns},
 		{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: ns},
+		// An OrgDirectory creates, mends and prunes the OrgUsers it owns.
+		{verb: "create", group: group, resource: "orgusers", namespace: "team-a"},
+		{verb: "delete", group: group, resource: "orgusers", namespace: "team-a"},
+		{verb: "watch", group: group, resource: "orgdirectories", namespace: "team-a"},
+		{verb: "patch", group: group, resource: "orgdirectories", subresource: "status", namespace: "team-a"},
+		{verb: "update", group: group, resource: "orgdirectories", subresource: "finalizers", namespace: "team-a"},
 	}
 	mustDeny := []access{
 		{verb: "list", resource: "secrets"},
@@ -222,9 +228,10 @@ func checkManagerPermissions(t *testing.T, ns, sa string) {
 		{verb: "get", resource: "configmaps", namespace: "team-a"},
 		{verb: "list", resource: "pods"},
 		{verb: "update", resource: "namespaces"},
-		{verb: "create", group: group, resource: "orgusers", namespace: "team-a"},
 		{verb: "update", group: group, resource: "orgusers", namespace: "team-a"},
 		{verb: "patch", group: group, resource: "orgproviders", namespace: "team-a"},
+		{verb: "patch", group: group, resource: "orgdirectories", namespace: "team-a"},
+		{verb: "delete", group: group, resource: "orgdirectories", namespace: "team-a"},
 		{verb: "delete", group: group, resource: "clusterorgproviders"},
 		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "team-a"},
 		{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},

@@ -46,7 +46,10 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgdirectories,verbs=get;list;watch
 // +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgdirectories/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgusers,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgusers,verbs=get;list;watch;create;patch;delete
+// The OrgUsers it creates block their owner's deletion; where the OwnerReferencesPermissionEnforcement
+// admission plugin runs (OpenShift), that needs update on the owner's finalizers.
+// +kubebuilder:rbac:groups=identity.orgsync.io,resources=orgdirectories/finalizers,verbs=update
 
 // Reconcile reads as connect → list → apply → status: the provider's connection, as many pages as
 // the turn queue grants, and once the listing is complete the OrgUsers it asks for. The status is
