@@ -64,7 +64,7 @@ bench-smoke: k8s-binaries ## Run every bench scenario once with 100 OrgUsers and
 
 FUZZTIME ?= 30s
 .PHONY: fuzz
-fuzz: ## Run every Fuzz target for FUZZTIME each (default 30s); crashers land in the package's testdata/fuzz.
+fuzz: ## Run every Fuzz target for FUZZTIME each (default 30s; a count such as 30000x runs that many inputs); crashers land in the package's testdata/fuzz.
 	FUZZTIME="$(FUZZTIME)" hack/fuzz.sh
 
 .PHONY: lint
