@@ -55,7 +55,7 @@ test: manifests generate fmt vet k8s-binaries kustomize helm ## Run unit and env
 
 BENCH_FLAGS ?=
 .PHONY: bench
-bench: k8s-binaries ## Measure orgsync at scale: 10,000 OrgUsers, every scenario of docs/benchmarks.md (under 20 minutes); prints the table.
+bench: k8s-binaries ## Measure orgsync at scale: 10,000 OrgUsers, every scenario of docs/benchmarks.md (about half an hour on 2 cores); prints the table.
 	go run ./test/bench --assets "$(K8S_BIN_DIR)" $(BENCH_FLAGS)
 
 .PHONY: bench-smoke
