@@ -18,7 +18,9 @@ import (
 const (
 	// directoryNamespace keeps the directory's OrgUsers apart from the hand-written ones.
 	directoryNamespace = "orgsync-directory"
-	directoryName      = "scim"
+	// scimProvider names the SCIM OrgProvider in both demo namespaces.
+	scimProvider  = "scim"
+	directoryName = scimProvider
 )
 
 // createDirectory applies an OrgDirectory over the simulated SCIM organization, in a namespace of its
@@ -29,12 +31,12 @@ func createDirectory(ctx context.Context, c client.Client, sim *upstreamsim.Serv
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: directoryNamespace}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: directoryNamespace, Name: secretName},
 			StringData: map[string]string{"token": token}},
-		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: directoryNamespace, Name: "scim"},
+		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: directoryNamespace, Name: scimProvider},
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderSCIM)}},
 		&identityv1alpha1.OrgDirectory{
 			ObjectMeta: metav1.ObjectMeta{Namespace: directoryNamespace, Name: directoryName},
 			Spec: identityv1alpha1.OrgDirectorySpec{
-				ProviderRef: identityv1alpha1.ProviderReference{Kind: identityv1alpha1.OrgProviderKind, Name: "scim"},
+				ProviderRef: identityv1alpha1.ProviderReference{Kind: identityv1alpha1.OrgProviderKind, Name: scimProvider},
 				UserTemplate: identityv1alpha1.OrgUserTemplate{
 					Metadata: identityv1alpha1.OrgUserTemplateMetadata{Labels: map[string]string{"team": "platform"}},
 					Spec:     identityv1alpha1.OrgUserTemplateSpec{RefreshInterval: &refresh},
@@ -69,7 +71,8 @@ func waitDirectoryListed(ctx context.Context, c client.Client, timeout time.Dura
 			return false, err
 		}
 		for _, u := range users.Items {
-			if r := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady); r == nil || r.ObservedGeneration != u.Generation {
+			r := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady)
+			if r == nil || r.ObservedGeneration != u.Generation {
 				last = "OrgUser " + u.Name + " not synced yet"
 				return false, nil
 			}

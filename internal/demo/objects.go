@@ -32,7 +32,7 @@ func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderMixpeek)}},
 		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "flashback"},
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderFlashback)}},
-		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "scim"},
+		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: scimProvider},
 			Spec: identityv1alpha1.OrgProviderSpec{ProviderConfig: providerConfig(sim, upstreamsim.ProviderSCIM)}},
 	)
 	names := make([]string, 0, len(demoUsers)+1)
