@@ -12,6 +12,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/cache"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -48,10 +49,10 @@ func Filter(config *rest.Config, httpClient *http.Client) (metricsserver.Filter,
 
 // guard answers who a token belongs to and what it may do, from the API server, with caches.
 type guard struct {
-	client  client.Client
-	now     func() time.Time
-	tokens  *ttlCache[[32]byte, tokenResult]
-	access  *ttlCache[string, bool]
+	client client.Client
+	// tokens holds a tokenResult per SHA-256 of a token; access a bool per accessKey.
+	tokens  *cache.LRUExpireCache
+	access  *cache.LRUExpireCache
 	timeout time.Duration
 }
 
@@ -60,9 +61,19 @@ type tokenResult struct {
 	user          authenticationv1.UserInfo
 }
 
+// maxEntries bounds each cache: a caller sending a new token on every request costs API calls, but
+// not the manager's memory (the least recently used answers go first).
+const maxEntries = 1024
+
+// clockFunc is the guard's clock as the caches read it.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
 func newGuard(c client.Client, now func() time.Time) *guard {
-	return &guard{client: c, now: now, tokens: newTTLCache[[32]byte, tokenResult](),
-		access: newTTLCache[string, bool](), timeout: reviewWait}
+	clock := clockFunc(now)
+	return &guard{client: c, tokens: cache.NewLRUExpireCacheWithClock(maxEntries, clock),
+		access: cache.NewLRUExpireCacheWithClock(maxEntries, clock), timeout: reviewWait}
 }
 
 func (g *guard) handler(log logr.Logger, next http.Handler) http.Handler {
@@ -112,8 +123,8 @@ func bearerToken(req *http.Request) (string, bool) {
 // its SHA-256, never in memory as text beyond the request.
 func (g *guard) authenticate(ctx context.Context, token string) (tokenResult, error) {
 	key := sha256.Sum256([]byte(token))
-	if r, ok := g.tokens.get(key, g.now()); ok {
-		return r, nil
+	if r, ok := g.tokens.Get(key); ok {
+		return r.(tokenResult), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
@@ -122,7 +133,7 @@ func (g *guard) authenticate(ctx context.Context, token string) (tokenResult, er
 		return tokenResult{}, fmt.Errorf("create TokenReview: %w", err)
 	}
 	r := tokenResult{authenticated: review.Status.Authenticated && review.Status.Error == "", user: review.Status.User}
-	g.tokens.put(key, r, g.now(), tokenTTL)
+	g.tokens.Add(key, r, tokenTTL)
 	return r, nil
 }
 
@@ -130,8 +141,8 @@ func (g *guard) authenticate(ctx context.Context, token string) (tokenResult, er
 // URL, as for kubectl get --raw /metrics).
 func (g *guard) authorize(ctx context.Context, user authenticationv1.UserInfo, verb, path string) (bool, error) {
 	key := accessKey(user, verb, path)
-	if allowed, ok := g.access.get(key, g.now()); ok {
-		return allowed, nil
+	if allowed, ok := g.access.Get(key); ok {
+		return allowed.(bool), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
@@ -151,7 +162,7 @@ func (g *guard) authorize(ctx context.Context, user authenticationv1.UserInfo, v
 	if allowed {
 		ttl = allowTTL
 	}
-	g.access.put(key, allowed, g.now(), ttl)
+	g.access.Add(key, allowed, ttl)
 	return allowed, nil
 }
 
