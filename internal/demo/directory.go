@@ -44,12 +44,7 @@ func createDirectory(ctx context.Context, c client.Client, sim *upstreamsim.Serv
 			},
 		},
 	}
-	for _, obj := range objs {
-		if err := c.Create(ctx, obj); err != nil {
-			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
-		}
-	}
-	return nil
+	return createAll(ctx, c, objs...)
 }
 
 // waitDirectoryListed waits until the directory is Ready and every OrgUser it owns has settled.

@@ -43,12 +43,20 @@ func createObjects(ctx context.Context, c client.Client, sim *upstreamsim.Server
 	objs = append(objs, orgUser(missingUser, upstreamsim.ProviderMixpeek, "nobody@example.com"))
 	names = append(names, missingUser)
 
-	for _, obj := range objs {
-		if err := c.Create(ctx, obj); err != nil {
-			return nil, fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
-		}
+	if err := createAll(ctx, c, objs...); err != nil {
+		return nil, err
 	}
 	return names, nil
+}
+
+// createAll creates objs in order.
+func createAll(ctx context.Context, c client.Client, objs ...client.Object) error {
+	for _, obj := range objs {
+		if err := c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return nil
 }
 
 // servedDemoUsers are the simulator's demo users of the providers the demo's manager registers:

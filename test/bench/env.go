@@ -135,9 +135,24 @@ func (e *env) createBase(ctx context.Context, rps, burst int, refresh time.Durat
 			Spec:       identityv1alpha1.OrgProviderSpec{ProviderConfig: e.providerConfig(name, name+"-token", "", rps, burst, refresh)},
 		})
 	}
+	return e.createAll(ctx, objs...)
+}
+
+// createAll creates objs in order.
+func (e *env) createAll(ctx context.Context, objs ...client.Object) error {
 	for _, obj := range objs {
 		if err := e.k8s.Create(ctx, obj); err != nil {
 			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// deleteAll deletes objs in order; one already gone is no error.
+func (e *env) deleteAll(ctx context.Context, objs ...client.Object) error {
+	for _, obj := range objs {
+		if err := client.IgnoreNotFound(e.k8s.Delete(ctx, obj)); err != nil {
+			return fmt.Errorf("delete %T %s: %w", obj, obj.GetName(), err)
 		}
 	}
 	return nil

@@ -160,12 +160,7 @@ func (b *bench) createDayOneBase(ctx context.Context) error {
 			Spec:       identityv1alpha1.OrgProviderSpec{ProviderConfig: b.e.providerConfig(p.api, p.name+"-token", "", 1000, 1000, time.Hour)},
 		})
 	}
-	for _, obj := range objs {
-		if err := b.e.k8s.Create(ctx, obj); err != nil {
-			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
-		}
-	}
-	return nil
+	return b.e.createAll(ctx, objs...)
 }
 
 // deleteDayOneProviders removes the OrgProviders and Secrets createDayOneBase made.
@@ -176,12 +171,7 @@ func (b *bench) deleteDayOneProviders(ctx context.Context) error {
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: dayOneNamespace, Name: "dayone-mixpeek-token"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: dayOneNamespace, Name: "dayone-flashback-token"}},
 	}
-	for _, obj := range objs {
-		if err := client.IgnoreNotFound(b.e.k8s.Delete(ctx, obj)); err != nil {
-			return fmt.Errorf("delete %T %s: %w", obj, obj.GetName(), err)
-		}
-	}
-	return nil
+	return b.e.deleteAll(ctx, objs...)
 }
 
 // dayOneFloor makes the day-one writes with a plain client while an informer watches: objects

@@ -329,12 +329,7 @@ func (b *bench) createDirectoryWorld(ctx context.Context) error {
 			Spec:       identityv1alpha1.OrgProviderSpec{ProviderConfig: config},
 		},
 	}
-	for _, obj := range objs {
-		if err := b.e.k8s.Create(ctx, obj); err != nil {
-			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
-		}
-	}
-	return nil
+	return b.e.createAll(ctx, objs...)
 }
 
 // removeDirectoryWorld deletes the OrgDirectory first (else it would create its OrgUsers again at
@@ -352,12 +347,7 @@ func (b *bench) removeDirectoryWorld(ctx context.Context) error {
 		&identityv1alpha1.OrgProvider{ObjectMeta: metav1.ObjectMeta{Namespace: directoryNamespace, Name: directoryProvider}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: directoryNamespace, Name: directoryTokenSecret}},
 	}
-	for _, obj := range objs {
-		if err := client.IgnoreNotFound(b.e.k8s.Delete(ctx, obj)); err != nil {
-			return fmt.Errorf("delete %T %s: %w", obj, obj.GetName(), err)
-		}
-	}
-	return nil
+	return b.e.deleteAll(ctx, objs...)
 }
 
 func (b *bench) getDirectory(ctx context.Context) (*identityv1alpha1.OrgDirectory, error) {

@@ -161,12 +161,7 @@ func (b *bench) createSCIMWorld(ctx context.Context) error {
 			Spec:       identityv1alpha1.OrgProviderSpec{ProviderConfig: mixpeekConfig},
 		},
 	}
-	for _, obj := range objs {
-		if err := b.e.k8s.Create(ctx, obj); err != nil {
-			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
-		}
-	}
-	return nil
+	return b.e.createAll(ctx, objs...)
 }
 
 // timeFirstSync creates scimUsers OrgUsers on provider, named prefix plus a number, with key(i), and
