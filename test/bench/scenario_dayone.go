@@ -54,16 +54,9 @@ func (b *bench) dayOne(ctx context.Context) error {
 	}
 	b.progress("floor: %d objects created, status and labels written, seen by the watch, in %s", n, seconds(floor))
 
-	manager, err := b.startManager()
-	if err != nil {
-		return err
-	}
-	b.leader = manager
-	if _, err := waitLeader(ctx, manager, 2*time.Minute); err != nil {
-		return err
-	}
 	// The manager runs before day one: it has taken in the main population when the users arrive.
-	if err := waitIdle(ctx, manager, 2*time.Minute); err != nil {
+	manager, err := b.startIdleLeader(ctx)
+	if err != nil {
 		return err
 	}
 	before, err := b.snapshot(ctx)
@@ -329,6 +322,22 @@ func (b *bench) deleteUsersIn(ctx context.Context, namespace string) error {
 
 // waitIdle waits until the manager's work queues are empty (workqueue_depth 0: nothing ready to
 // reconcile; scheduled refreshes wait elsewhere), checked twice a second apart.
+// startIdleLeader starts a manager as b.leader and returns once it leads and its work queue is empty.
+func (b *bench) startIdleLeader(ctx context.Context) (*process, error) {
+	manager, err := b.startManager()
+	if err != nil {
+		return nil, err
+	}
+	b.leader = manager
+	if _, err := waitLeader(ctx, manager, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	if err := waitIdle(ctx, manager, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	return manager, nil
+}
+
 func waitIdle(ctx context.Context, p *process, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	idle := 0

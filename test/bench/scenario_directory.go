@@ -70,15 +70,8 @@ func (b *bench) directory(ctx context.Context) error {
 	}
 	b.progress("floor: %d objects created, status and labels written, seen by the watch, in %s", n, seconds(floor))
 
-	manager, err := b.startManager()
+	manager, err := b.startIdleLeader(ctx)
 	if err != nil {
-		return err
-	}
-	b.leader = manager
-	if _, err := waitLeader(ctx, manager, 2*time.Minute); err != nil {
-		return err
-	}
-	if err := waitIdle(ctx, manager, 2*time.Minute); err != nil {
 		return err
 	}
 	if err := b.directoryFirstSync(ctx, floor, floorCPU); err != nil {
