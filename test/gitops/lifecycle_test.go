@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -42,11 +41,10 @@ func TestLifecycleReadsRightToKstatusAndArgoCD(t *testing.T) {
 	// edit, before any status write can have followed it. (Read back afterwards, it may already be
 	// observed: the read for the edit can be answered from the answer of a moment ago, no request.)
 	holdNextRequest(sim)
-	user := suite.GetUser(t, ns, "fresh")
-	patch := client.MergeFrom(user.DeepCopy())
-	user.Spec.RefreshInterval = &metav1.Duration{Duration: 20 * time.Minute}
-	envsuite.Must(t, suite.Client.Patch(envsuite.Ctx(t), user, patch))
-	edited := toUnstructured(t, user)
+	edited := suite.GetUnstructured(t, ns, "fresh")
+	patch := client.MergeFrom(edited.DeepCopy())
+	envsuite.Must(t, unstructured.SetNestedField(edited.Object, (20*time.Minute).String(), "spec", "refreshInterval"))
+	envsuite.Must(t, suite.Client.Patch(envsuite.Ctx(t), edited, patch))
 	if edited.GetGeneration() != 2 {
 		t.Fatalf("generation after the edit = %d, want 2", edited.GetGeneration())
 	}
@@ -167,14 +165,4 @@ func readyReasonIs(t *testing.T, ns, name, reason string) error {
 		}
 	}
 	return fmt.Errorf("Ready reason is not %s: %s", reason, envsuite.DescribeConditions(user.Status.Conditions))
-}
-
-// toUnstructured is obj as the API server serves it, for the kstatus and Argo CD readers.
-func toUnstructured(t *testing.T, user *identityv1alpha1.OrgUser) *unstructured.Unstructured {
-	t.Helper()
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(user)
-	envsuite.Must(t, err)
-	u := &unstructured.Unstructured{Object: content}
-	u.SetGroupVersionKind(identityv1alpha1.GroupVersion.WithKind("OrgUser"))
-	return u
 }
