@@ -87,15 +87,17 @@ func (r *Reconciler) apply(ctx context.Context, d *identityv1alpha1.OrgDirectory
 	}, nil
 }
 
-// createAll creates the OrgUsers, a few at a time. An object of the same name that appeared since
-// the cache was read is never touched: it counts as a conflict unless it is the directory's own.
+// createAll creates the OrgUsers of keys, a few at a time. An object of the same name that appeared
+// since the cache was read is never touched: it counts as a conflict unless it is the directory's
+// own.
 func (r *Reconciler) createAll(ctx context.Context, d *identityv1alpha1.OrgDirectory,
-	users []*identityv1alpha1.OrgUser) (created, conflicts int, err error) {
+	keys []string) (created, conflicts int, err error) {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(writers)
-	for _, u := range users {
+	for _, key := range keys {
 		g.Go(func() error {
+			u := desiredOrgUser(d, key)
 			err := r.Create(gctx, u, client.FieldOwner(FieldOwner))
 			mine := err == nil
 			if apierrors.IsAlreadyExists(err) {

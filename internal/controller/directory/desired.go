@@ -105,9 +105,14 @@ func droppedSince(applied, current *identityv1alpha1.OrgUserTemplateMetadata) dr
 
 // mend returns a copy of the owned OrgUser existing with desired's fields put back (spec,
 // template labels and annotations, the directory label, the ownerReference) and the dropped
-// template keys removed, and whether anything changed. Labels and annotations others added (the
-// OrgUser controller's role and state, a user's own) stay.
+// template keys removed, and whether anything changed; nil and false, with nothing copied, when
+// existing already has them (the usual case: one listing compares thousands). Labels and
+// annotations others added (the OrgUser controller's role and state, a user's own) stay. The name
+// and key of desired are not used.
 func mend(existing, desired *identityv1alpha1.OrgUser, dropped droppedKeys) (*identityv1alpha1.OrgUser, bool) {
+	if !differs(existing, desired, dropped) {
+		return nil, false
+	}
 	out := existing.DeepCopy()
 	out.Labels = mergedStrings(out.Labels, desired.Labels, dropped.labels)
 	out.Annotations = mergedStrings(out.Annotations, desired.Annotations, dropped.annotations)
@@ -127,7 +132,56 @@ func mend(existing, desired *identityv1alpha1.OrgUser, dropped droppedKeys) (*id
 		!sameDuration(existing.Spec.RefreshInterval, out.Spec.RefreshInterval) ||
 		existing.Spec.Suspend != out.Spec.Suspend ||
 		!equality.Semantic.DeepEqual(existing.OwnerReferences, out.OwnerReferences)
-	return out, changed
+	if !changed {
+		return nil, false
+	}
+	return out, true
+}
+
+// differs reports, without allocating, whether mend has anything to put back on existing.
+func differs(existing, desired *identityv1alpha1.OrgUser, dropped droppedKeys) bool {
+	existingRef := existing.Spec.ProviderRef
+	existingRef.Kind = normalizedRef(existingRef).Kind
+	if existingRef != desired.Spec.ProviderRef || existing.Spec.Suspend != desired.Spec.Suspend ||
+		!sameDuration(existing.Spec.RefreshInterval, desired.Spec.RefreshInterval) ||
+		!hasAll(existing.Labels, desired.Labels, dropped.labels) ||
+		!hasAll(existing.Annotations, desired.Annotations, dropped.annotations) {
+		return true
+	}
+	want := desired.OwnerReferences[0]
+	for _, ref := range existing.OwnerReferences {
+		if ref.UID == want.UID && !sameOwnerReference(ref, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAll reports whether have holds every entry of want and none of the dropped keys.
+func hasAll(have, want map[string]string, dropped []string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	for _, k := range dropped {
+		if _, ok := have[k]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+func sameOwnerReference(a, b metav1.OwnerReference) bool {
+	return a.APIVersion == b.APIVersion && a.Kind == b.Kind && a.Name == b.Name && a.UID == b.UID &&
+		sameBool(a.Controller, b.Controller) && sameBool(a.BlockOwnerDeletion, b.BlockOwnerDeletion)
+}
+
+func sameBool(a, b *bool) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // mergedStrings is have with want's entries set and the dropped keys removed; nil when empty, as

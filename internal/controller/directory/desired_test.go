@@ -152,6 +152,15 @@ func TestMend(t *testing.T) {
 			if !reflect.DeepEqual(tc.existing, before) {
 				t.Error("mend changed the object it was given (a cached object)")
 			}
+			if d := differs(tc.existing, desired, tc.dropped); d != changed {
+				t.Errorf("differs = %v, but the full comparison says changed = %v", d, changed)
+			}
+			if !changed {
+				if out != nil {
+					t.Errorf("nothing to write, but mend returned an object: %+v", out.ObjectMeta)
+				}
+				return
+			}
 			if out.ResourceVersion != "7" || out.Spec.Key != "bob@example.com" {
 				t.Errorf("mended object lost its resourceVersion or key: %+v", out.ObjectMeta)
 			}

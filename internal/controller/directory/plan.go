@@ -7,8 +7,10 @@ import (
 
 // plan is what one complete listing changes in the directory's namespace.
 type plan struct {
-	// create are the OrgUsers of listed users that have none.
-	create []*identityv1alpha1.OrgUser
+	// create are the keys of listed users that have no OrgUser. Only keys: the objects are built as
+	// they are written, so a first listing of thousands does not hold them all (and the API
+	// server's answers to their creation) at once.
+	create []string
 	// mend are owned OrgUsers whose fields differ from what the directory asks: from is the object
 	// as read, to the object to write.
 	mend []mendment
@@ -38,6 +40,9 @@ func planListing(d *identityv1alpha1.OrgDirectory, users []provider.User, existi
 	for i := range existing {
 		byName[existing[i].Name] = &existing[i]
 	}
+	// Every OrgUser of the directory has the same fields but its name and key: one desired object
+	// (with no key) is what each existing one is compared with.
+	shared := desiredOrgUser(d, "")
 	var p plan
 	listedNames := make(map[string]bool, len(users))
 	for _, user := range users {
@@ -45,23 +50,23 @@ func planListing(d *identityv1alpha1.OrgDirectory, users []provider.User, existi
 			p.unusableKeys++
 			continue
 		}
-		desired := desiredOrgUser(d, user.Key)
-		if listedNames[desired.Name] {
+		name := OrgUserName(user.Key)
+		if listedNames[name] {
 			p.duplicateKeys++
 			continue
 		}
-		listedNames[desired.Name] = true
-		have, exists := byName[desired.Name]
+		listedNames[name] = true
+		have, exists := byName[name]
 		switch {
 		case !exists:
-			p.create = append(p.create, desired)
-		case !controlledBy(have, d) || have.Spec.Key != desired.Spec.Key:
+			p.create = append(p.create, user.Key)
+		case !controlledBy(have, d) || have.Spec.Key != user.Key:
 			p.conflicts++
 		case !have.DeletionTimestamp.IsZero():
 			// Going away (deleted by hand): created again at the next listing.
 		default:
 			p.kept = append(p.kept, have)
-			if to, changed := mend(have, desired, dropped); changed {
+			if to, changed := mend(have, shared, dropped); changed {
 				p.mend = append(p.mend, mendment{from: have, to: to})
 			}
 		}
