@@ -59,10 +59,12 @@ func (c *answerCache) put(k answerKey, a Answer, keepFor time.Duration, now time
 }
 
 // putAll keeps each user with a key as an answer read with fingerprint at fetchedAt, for keepFor
-// after fetchedAt, under one lock.
-func (c *answerCache) putAll(fingerprint [32]byte, users []provider.User, fetchedAt time.Time, keepFor time.Duration, now time.Time) {
+// after fetchedAt, under one lock. It returns the keys whose answer is new: none was kept for the
+// key (or it had expired), or it said something else of the user.
+func (c *answerCache) putAll(fingerprint [32]byte, users []provider.User, fetchedAt time.Time, keepFor time.Duration,
+	now time.Time) (renewed []string) {
 	if keepFor <= 0 {
-		return
+		return nil
 	}
 	keepUntil := fetchedAt.Add(keepFor)
 	c.mu.Lock()
@@ -74,11 +76,14 @@ func (c *answerCache) putAll(fingerprint [32]byte, users []provider.User, fetche
 		if user.Key == "" {
 			continue
 		}
-		c.entries[answerKey{fingerprint: fingerprint, key: user.Key}] = cachedAnswer{
-			answer: Answer{User: user, FetchedAt: fetchedAt}, keepUntil: keepUntil,
+		k := answerKey{fingerprint: fingerprint, key: user.Key}
+		if before, ok := c.entries[k]; !ok || !now.Before(before.keepUntil) || !before.answer.User.Same(user) {
+			renewed = append(renewed, user.Key)
 		}
+		c.entries[k] = cachedAnswer{answer: Answer{User: user, FetchedAt: fetchedAt}, keepUntil: keepUntil}
 	}
 	c.sweepLocked(now)
+	return renewed
 }
 
 // drop forgets the answers for keys read with fingerprint.

@@ -112,20 +112,21 @@ func (s *ListingSession) request(ctx context.Context, holder string, call func(c
 
 // Remember files a complete listing's users as answers for lookups of their keys, as if each had
 // been looked up at fetchedAt, and keeps them for keepFor: a lookup whose MaxAge covers their age is
-// then served without a request. Users without a key are skipped. Nothing is filed, and false
-// returned, when the credential changed since the listing began: those answers can serve nobody.
-func (s *ListingSession) Remember(users []provider.User, fetchedAt time.Time, keepFor time.Duration) bool {
+// then served without a request. Users without a key are skipped. It returns the keys whose answer
+// is new (no answer was kept for them, or it said something else): only their OrgUsers can show
+// anything the ones before did not. Nothing is filed, and false returned, when the credential
+// changed since the listing began: those answers can serve nobody.
+func (s *ListingSession) Remember(users []provider.User, fetchedAt time.Time, keepFor time.Duration) (renewed []string, ok bool) {
 	c := s.conn
 	c.mu.Lock()
 	current := c.fingerprint == s.fingerprint
 	c.mu.Unlock()
 	if !current {
-		return false
+		return nil, false
 	}
 	// A credential change from here on files these under the old fingerprint, which no lookup
 	// with the new one reads, and which the sweep removes.
-	c.answers.putAll(s.fingerprint, users, fetchedAt, keepFor, c.now())
-	return true
+	return c.answers.putAll(s.fingerprint, users, fetchedAt, keepFor, c.now()), true
 }
 
 // Forget drops every answer for keys under the listing's credential: a complete listing lacks these

@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -169,7 +170,7 @@ func TestRememberServesLookupsUnlessTheCredentialChanged(t *testing.T) {
 	session := beginListing(t, conn)
 	listedAt := clk.now()
 	users := []provider.User{{ID: "1", Key: "alice", Email: "alice@example.com"}, {ID: "2", Key: ""}}
-	if !session.Remember(users, listedAt, time.Hour) {
+	if _, ok := session.Remember(users, listedAt, time.Hour); !ok {
 		t.Fatal("Remember with the listing's own credential filed nothing")
 	}
 
@@ -192,7 +193,7 @@ func TestRememberServesLookupsUnlessTheCredentialChanged(t *testing.T) {
 	rotated := baseSettings()
 	rotated.Token = "rotated"
 	conn = mustGet(t, p, "uid", rotated)
-	if stale.Remember([]provider.User{{ID: "3", Key: "bob"}}, clk.now(), time.Hour) {
+	if _, ok := stale.Remember([]provider.User{{ID: "3", Key: "bob"}}, clk.now(), time.Hour); ok {
 		t.Error("Remember after the credential changed reported the answers filed")
 	}
 	if _, err := stale.ListPage(context.Background(), "directory", provider.PageRequest{}); !errors.Is(err, ErrSettingsChanged) {
@@ -251,5 +252,40 @@ func TestForgetMakesTheNextLookupGoUpstream(t *testing.T) {
 	}
 	if got := lp.lastLister().calls; got["bob"] != 1 || got["alice"] != 0 {
 		t.Errorf("lookups sent upstream = %v, want bob's only", got)
+	}
+}
+
+// Remember names the keys whose answer is new, so that only their OrgUsers are asked to read at
+// once: a user the last listing said the same of reads it at its own refresh.
+func TestRememberNamesTheKeysWhoseAnswerIsNew(t *testing.T) {
+	p, _, clk := newListingPool(t)
+	conn := mustGet(t, p, "uid", baseSettings())
+	first := []provider.User{{ID: "1", Key: "alice", Role: provider.RoleMember}, {ID: "2", Key: "bob", Role: provider.RoleMember}}
+	renewed, _ := beginListing(t, conn).Remember(first, clk.now(), 2*time.Minute)
+	if !slices.Equal(renewed, []string{"alice", "bob"}) {
+		t.Errorf("first listing renewed %v, want every key", renewed)
+	}
+
+	clk.advance(time.Minute)
+	second := []provider.User{{ID: "1", Key: "alice", Role: provider.RoleAdmin}, {ID: "2", Key: "bob", Role: provider.RoleMember},
+		{ID: "3", Key: "carol"}}
+	renewed, _ = beginListing(t, conn).Remember(second, clk.now(), 2*time.Minute)
+	if !slices.Equal(renewed, []string{"alice", "carol"}) {
+		t.Errorf("second listing renewed %v, want alice (role changed) and carol (new), not bob (the same)", renewed)
+	}
+
+	// bob's answer outlived its keepFor: nobody was served it any more, so it is new again.
+	clk.advance(3 * time.Minute)
+	renewed, _ = beginListing(t, conn).Remember(second[1:2], clk.now(), 2*time.Minute)
+	if !slices.Equal(renewed, []string{"bob"}) {
+		t.Errorf("listing after the answer expired renewed %v, want bob", renewed)
+	}
+
+	rotated := baseSettings()
+	rotated.Token = "rotated"
+	conn = mustGet(t, p, "uid", rotated)
+	renewed, _ = beginListing(t, conn).Remember(second[1:2], clk.now(), 2*time.Minute)
+	if !slices.Equal(renewed, []string{"bob"}) {
+		t.Errorf("listing with a new credential renewed %v, want bob: the old credential's answers serve nobody", renewed)
 	}
 }

@@ -50,7 +50,8 @@ type Connection struct {
 	Conn *connection.Conn
 	// API is the provider's name, as status.provider has it: mixpeek, flashback or scim.
 	API string
-	// Provider is the provider object; DisplayName names it in messages ("OrgProvider ns/name").
+	// Provider is the provider object, the cache's own: read it, never change it. DisplayName names
+	// it in messages ("OrgProvider ns/name").
 	Provider    client.Object
 	DisplayName string
 
@@ -108,12 +109,17 @@ func unusable(o *syncOutcome) *Unusable {
 	return &Unusable{Reason: o.reason, Message: o.message}
 }
 
-// resolveProvider finds the provider object ref names and checks that namespace may use it.
+// readOnly reads an object from the cache without copying it, for the reads every reconcile makes
+// of objects it never changes (a write goes to a copy). Ignored by a reader that is not a cache.
+var readOnly = client.UnsafeDisableDeepCopy
+
+// resolveProvider finds the provider object ref names and checks that namespace may use it. The
+// object is the cache's own (readOnly).
 func (c *Connector) resolveProvider(ctx context.Context, namespace string,
 	ref identityv1alpha1.ProviderReference) (*providerObject, *syncOutcome, error) {
 	if providerRefKind(ref) == identityv1alpha1.OrgProviderKind {
 		p := &identityv1alpha1.OrgProvider{}
-		if err := c.reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, p); err != nil {
+		if err := c.reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, p, readOnly); err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotFound, "OrgProvider %s/%s not found", namespace, ref.Name)), nil
 			}
@@ -124,7 +130,7 @@ func (c *Connector) resolveProvider(ctx context.Context, namespace string,
 	}
 
 	p := &identityv1alpha1.ClusterOrgProvider{}
-	if err := c.reader.Get(ctx, types.NamespacedName{Name: ref.Name}, p); err != nil {
+	if err := c.reader.Get(ctx, types.NamespacedName{Name: ref.Name}, p, readOnly); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, ptr(terminal(identityv1alpha1.ReasonProviderNotFound, "ClusterOrgProvider %s not found", ref.Name)), nil
 		}
@@ -239,9 +245,14 @@ func (c *Connector) reflectRateLimit(ctx context.Context, prov *providerObject, 
 	if !c.rateLimitWrites.claim(prov.obj.GetUID(), want) {
 		return
 	}
-	patch := client.MergeFrom(prov.obj.DeepCopyObject().(client.Object))
-	prov.status.RateLimitedUntil = want
-	if err := c.writer.Status().Patch(ctx, prov.obj, patch); err != nil {
+	own, ok := prov.ownCopy()
+	if !ok {
+		c.rateLimitWrites.release(prov.obj.GetUID())
+		return
+	}
+	patch := client.MergeFrom(prov.obj)
+	own.status.RateLimitedUntil = want
+	if err := c.writer.Status().Patch(ctx, own.obj, patch); err != nil {
 		// Not written after all: the next user of this provider tries again.
 		c.rateLimitWrites.release(prov.obj.GetUID())
 		ctrl.LoggerFrom(ctx).Error(err, "Update rateLimitedUntil", "provider", prov.displayName())

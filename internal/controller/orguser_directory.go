@@ -34,7 +34,7 @@ func (r *OrgUserReconciler) directoryListInterval(ctx context.Context, user *ide
 		return 0
 	}
 	directory := &identityv1alpha1.OrgDirectory{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: user.Namespace, Name: owner.Name}, directory); err != nil ||
+	if err := r.Get(ctx, types.NamespacedName{Namespace: user.Namespace, Name: owner.Name}, directory, readOnly); err != nil ||
 		directory.UID != owner.UID {
 		return 0
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -251,5 +252,67 @@ func TestRateLimitedAnswerLeavesAFreshUserUntouched(t *testing.T) {
 	}
 	if ready := meta.FindStatusCondition(after.Status.Conditions, identityv1alpha1.ConditionReady); ready.Status != metav1.ConditionTrue {
 		t.Errorf("Ready = %s", ready.Status)
+	}
+}
+
+// sharedProviderClient hands out one OrgProvider the way the informer cache does when a read asks
+// not to be copied: a shallow copy, sharing its maps, slices and pointers with every other reader.
+type sharedProviderClient struct {
+	client.Client
+	shared       *identityv1alpha1.OrgProvider
+	readOnlyGets int
+}
+
+func (c *sharedProviderClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if p, ok := obj.(*identityv1alpha1.OrgProvider); ok {
+		o := &client.GetOptions{}
+		o.ApplyOptions(opts)
+		if o.UnsafeDisableDeepCopy != nil && *o.UnsafeDisableDeepCopy {
+			c.readOnlyGets++
+			*p = *c.shared
+			return nil
+		}
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+// Every reconcile reads its provider without copying it (thousands of reconciles after a listing
+// would each copy it), so nothing may change what it read: the write of rateLimitedUntil after a
+// 429 goes to a copy of its own, and the object every reader of the cache shares stays as it was.
+func TestRateLimitWriteLeavesTheCachedProviderAlone(t *testing.T) {
+	h := newScaleHarness(t, orgUser("a", "a@example.com", goodStatus()))
+	// Not the first read after a start, and its read is due.
+	h.r.memory.set(orgUser("a", "a@example.com", goodStatus()), userRecord{seen: true, readAt: h.clock.now()})
+	stored := &identityv1alpha1.OrgProvider{}
+	must(t, h.k8s.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: "mixpeek"}, stored))
+	stored.Labels = map[string]string{"written": "by the API server"}
+	stored.Status.Conditions = []metav1.Condition{{Type: identityv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+		Reason: identityv1alpha1.ReasonValid, Message: "As stored", LastTransitionTime: metav1.Now()}}
+	must(t, h.k8s.Update(context.Background(), stored))
+	must(t, h.k8s.Status().Update(context.Background(), stored))
+
+	cached := stored.DeepCopy()
+	cached.Labels = map[string]string{}
+	cached.Status.Conditions = []metav1.Condition{{Type: identityv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+		Reason: identityv1alpha1.ReasonValid, Message: "As cached", LastTransitionTime: metav1.Now()}}
+	snapshot := cached.DeepCopy()
+	reader := &sharedProviderClient{Client: h.k8s, shared: cached}
+	h.r.Client = reader
+	h.upstream.respond = func(string) (provider.User, error) {
+		return provider.User{}, &provider.Error{Provider: "mixpeek", Kind: provider.KindRateLimited, StatusCode: 429, RetryAfter: 30 * time.Second}
+	}
+
+	h.reconcile(t, "a")
+
+	if reader.readOnlyGets == 0 {
+		t.Fatal("the reconcile copied its provider from the cache; want it read without a copy")
+	}
+	if !equality.Semantic.DeepEqual(cached, snapshot) {
+		t.Errorf("the cached provider changed under every reader:\n got %+v\nwant %+v", cached, snapshot)
+	}
+	after := &identityv1alpha1.OrgProvider{}
+	must(t, h.k8s.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: "mixpeek"}, after))
+	if after.Status.RateLimitedUntil == nil {
+		t.Error("status.rateLimitedUntil not written after a 429")
 	}
 }

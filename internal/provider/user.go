@@ -50,3 +50,17 @@ type User struct {
 	LastLoginAt  *time.Time
 	DeletedAt    *time.Time
 }
+
+// Same reports whether u and o say the same of a user, their Key aside (GetUser may leave it empty).
+func (u User) Same(o User) bool {
+	return u.ID == o.ID && u.Email == o.Email && u.DisplayName == o.DisplayName && u.Role == o.Role &&
+		u.ProviderRole == o.ProviderRole && u.State == o.State && sameTime(u.CreatedAt, o.CreatedAt) &&
+		sameTime(u.UpdatedAt, o.UpdatedAt) && sameTime(u.LastLoginAt, o.LastLoginAt) && sameTime(u.DeletedAt, o.DeletedAt)
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}

@@ -26,7 +26,9 @@ const writers = 8
 
 // completeListing is a complete listing's users and the session that read them.
 type completeListing struct {
-	users   []provider.User
+	users []provider.User
+	// renewed are the keys whose answer the listing filed is new (Remember).
+	renewed []string
 	session *connection.ListingSession
 }
 
@@ -38,9 +40,11 @@ type applied struct {
 }
 
 // apply writes a complete listing: creates the OrgUsers of new users, mends the owned ones edited by
-// hand, prunes what pruneAfter allows, asks every owned OrgUser to read (from the listing, filed as
-// answers before this is called; a missing user's from the upstream), and records what the next
-// listing and the pruning between listings need.
+// hand, prunes what pruneAfter allows, asks the owned OrgUsers whose answer is new to read at once
+// (from the listing, filed as answers before this is called) and the missing users' OrgUsers too
+// (from the upstream), and records what the next listing and the pruning between listings need.
+// An OrgUser whose listed answer is what it was before reads it at its own refresh: asking all of
+// them would make every listing a burst of one reconcile per user that changes nothing.
 func (r *Reconciler) apply(ctx context.Context, d *identityv1alpha1.OrgDirectory, rec *directoryMemory, listing completeListing,
 	validKey func(string) error, now time.Time) (applied, error) {
 	users := listing.users
@@ -50,7 +54,7 @@ func (r *Reconciler) apply(ctx context.Context, d *identityv1alpha1.OrgDirectory
 		return applied{}, fmt.Errorf("list OrgUsers in namespace %s: %w", d.Namespace, err)
 	}
 	template := d.Spec.UserTemplate.Metadata
-	p := planListing(d, users, existing.Items, droppedSince(rec.appliedTemplate, &template), validKey)
+	p := planListing(d, users, listing.renewed, existing.Items, droppedSince(rec.appliedTemplate, &template), validKey)
 	// What an earlier listing said of the missing users must not answer the reads asked for them.
 	missingKeys := make([]string, 0, len(p.missing))
 	for _, u := range p.missing {
@@ -75,7 +79,7 @@ func (r *Reconciler) apply(ctx context.Context, d *identityv1alpha1.OrgDirectory
 	}
 	rec.appliedTemplate = template.DeepCopy()
 
-	if err := r.requestReads(ctx, append(p.kept, stay...)); err != nil {
+	if err := r.requestReads(ctx, append(p.read, stay...)); err != nil {
 		return applied{}, err
 	}
 	return applied{

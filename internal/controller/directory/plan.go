@@ -16,6 +16,9 @@ type plan struct {
 	mend []mendment
 	// kept are the owned OrgUsers of listed users, mended or not.
 	kept []*identityv1alpha1.OrgUser
+	// read are the kept OrgUsers whose listed answer is new: asked to read at once, they show it
+	// now rather than at their own refresh.
+	read []*identityv1alpha1.OrgUser
 	// missing are the owned OrgUsers whose user the listing lacks: each is read at once, and may be
 	// pruned once it has read NotFound for pruneAfter.
 	missing []*identityv1alpha1.OrgUser
@@ -32,10 +35,14 @@ type mendment struct {
 }
 
 // planListing compares a complete listing with the namespace's OrgUsers (existing, as the cache has
-// them; they are not changed). validKey is the provider's key check. dropped are the template keys
-// to remove from owned OrgUsers.
-func planListing(d *identityv1alpha1.OrgDirectory, users []provider.User, existing []identityv1alpha1.OrgUser,
-	dropped droppedKeys, validKey func(string) error) plan {
+// them; they are not changed). renewed are the keys whose listed answer is new (Remember). validKey
+// is the provider's key check. dropped are the template keys to remove from owned OrgUsers.
+func planListing(d *identityv1alpha1.OrgDirectory, users []provider.User, renewed []string,
+	existing []identityv1alpha1.OrgUser, dropped droppedKeys, validKey func(string) error) plan {
+	isRenewed := make(map[string]bool, len(renewed))
+	for _, k := range renewed {
+		isRenewed[k] = true
+	}
 	byName := make(map[string]*identityv1alpha1.OrgUser, len(existing))
 	for i := range existing {
 		byName[existing[i].Name] = &existing[i]
@@ -66,6 +73,9 @@ func planListing(d *identityv1alpha1.OrgDirectory, users []provider.User, existi
 			// Going away (deleted by hand): created again at the next listing.
 		default:
 			p.kept = append(p.kept, have)
+			if isRenewed[user.Key] {
+				p.read = append(p.read, have)
+			}
 			if to, changed := mend(have, shared, dropped); changed {
 				p.mend = append(p.mend, mendment{from: have, to: to})
 			}

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,12 +51,21 @@ func TestPlanListing(t *testing.T) {
 		name                                   string
 		users                                  []provider.User
 		existing                               []identityv1alpha1.OrgUser
+		renewed                                []string
 		create, mend, kept, missing, conflicts int
 		unusable, duplicates                   int
+		// read are the kept OrgUsers asked to read at once.
+		read []string
 	}{
 		{name: "first listing creates every user", users: listed("a@x", "b@x", "c@x"), create: 3},
-		{name: "second identical listing changes nothing", users: listed("a@x", "b@x"),
+		{name: "second identical listing changes nothing and asks nobody to read", users: listed("a@x", "b@x"),
 			existing: []identityv1alpha1.OrgUser{owned("a@x"), owned("b@x")}, kept: 2},
+		{name: "an OrgUser whose answer is new is asked to read", users: listed("a@x", "b@x"), renewed: []string{"b@x"},
+			existing: []identityv1alpha1.OrgUser{owned("a@x"), owned("b@x")}, kept: 2, read: []string{"b@x"}},
+		{name: "a renewed key without an OrgUser is created, not asked to read", users: listed("a@x"), renewed: []string{"a@x"},
+			create: 1},
+		{name: "a renewed key whose name another object holds is a conflict, not read", users: listed("a@x"),
+			renewed: []string{"a@x"}, existing: []identityv1alpha1.OrgUser{handMade("a@x")}, conflicts: 1},
 		{name: "edited and deleted by hand: mended and created again", users: listed("a@x", "b@x"),
 			existing: []identityv1alpha1.OrgUser{owned("a@x", edited)}, create: 1, mend: 1, kept: 1},
 		{name: "hand-made and other directory's objects are conflicts, never touched", users: listed("a@x", "b@x", "c@x"),
@@ -72,11 +82,18 @@ func TestPlanListing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := planListing(d, tc.users, tc.existing, droppedKeys{}, validKey)
+			p := planListing(d, tc.users, tc.renewed, tc.existing, droppedKeys{}, validKey)
 			got := [7]int{len(p.create), len(p.mend), len(p.kept), len(p.missing), p.conflicts, p.unusableKeys, p.duplicateKeys}
 			want := [7]int{tc.create, tc.mend, tc.kept, tc.missing, tc.conflicts, tc.unusable, tc.duplicates}
 			if got != want {
 				t.Errorf("create, mend, kept, missing, conflicts, unusable, duplicates = %v, want %v", got, want)
+			}
+			var read []string
+			for _, u := range p.read {
+				read = append(read, u.Spec.Key)
+			}
+			if !slices.Equal(read, tc.read) {
+				t.Errorf("asked to read %v, want %v", read, tc.read)
 			}
 			for _, m := range p.mend {
 				if m.to.Labels["team"] != "a" {

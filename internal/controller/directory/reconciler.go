@@ -149,16 +149,20 @@ func (r *Reconciler) complete(ctx context.Context, d *identityv1alpha1.OrgDirect
 	rec.abandon()
 	users := l.listing.Users()
 	// Filed as read when the listing began: older than any page is, never younger.
-	if !l.session.Remember(users, l.startedAt, controller.ListedAnswerLifetime(listInterval)) {
+	renewed, ok := l.session.Remember(users, l.startedAt, controller.ListedAnswerLifetime(listInterval))
+	if !ok {
 		return nil, time.Millisecond, nil // the credential changed at the last moment: list anew
 	}
 	now := r.now()
-	done, err := r.apply(ctx, d, rec, completeListing{users: users, session: l.session}, conn.ValidateKey, now)
+	done, err := r.apply(ctx, d, rec, completeListing{users: users, renewed: renewed, session: l.session}, conn.ValidateKey, now)
 	if err != nil {
 		return nil, 0, err
 	}
 	rec.failures = 0
-	requeue := listInterval
+	// The next listing is due one listInterval after this one ended (now, its lastListedAt), however
+	// long writing it took: a first listing's thousands of creates must not push every later one back.
+	_, requeue := dueAt(now.Add(listInterval), r.now())
+	requeue = max(requeue, time.Millisecond)
 	if done.nextPrune > 0 {
 		requeue = min(requeue, done.nextPrune)
 	}
