@@ -176,8 +176,9 @@ func ceilSecond(t time.Time) time.Time {
 // listInterval. Its own refresh still bounds that age when the directory lists less often than it
 // refreshes, or stops listing: at the end of its refresh window (refresh + 10%), with as much again
 // for reads that run late behind a queue of thousands (a read at the very end of its window would
-// otherwise just miss a listing of its own interval). The directory asks each of its users to read
-// after every complete listing, so a mirror follows the listings whatever its place in the interval.
+// otherwise just miss a listing of its own interval). After every complete listing the directory
+// asks the users whose answer is new to read at once, so a change shows at the listing that saw it
+// whatever the user's place in the interval; the others read the listing at their own refresh.
 func sharedAnswerMaxAge(refresh time.Duration, forced bool, listInterval time.Duration) time.Duration {
 	if forced {
 		return 0
