@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -69,14 +68,15 @@ func (r *Reconciler) apply(ctx context.Context, d *identityv1alpha1.OrgDirectory
 	if err := r.mendAll(ctx, p.mend); err != nil {
 		return applied{}, err
 	}
-	stay, nextPrune, err := r.prune(ctx, d, p.missing, now)
+	stay, nextPrune, err := r.prune(ctx, d, rec, p.missing, now)
 	if err != nil {
 		return applied{}, err
 	}
-	rec.missing = make(map[string]types.UID, len(stay))
+	missing := make(map[string]missingUser, len(stay))
 	for _, u := range stay {
-		rec.missing[u.Name] = u.UID
+		missing[u.Name] = rec.missing[u.Name]
 	}
+	rec.missing = missing
 	rec.appliedTemplate = template.DeepCopy()
 
 	if err := r.requestReads(ctx, append(p.read, stay...)); err != nil {
@@ -162,12 +162,17 @@ func (r *Reconciler) mendAll(ctx context.Context, mends []mendment) error {
 }
 
 // prune deletes the missing OrgUsers that pruneDue allows, each only in the version that was judged
-// (UID and resourceVersion preconditions: one that read its user again meanwhile stays). It returns
-// the ones that stay and when the earliest of them may go.
-func (r *Reconciler) prune(ctx context.Context, d *identityv1alpha1.OrgDirectory, missing []*identityv1alpha1.OrgUser,
-	now time.Time) (stay []*identityv1alpha1.OrgUser, next time.Duration, err error) {
+// (UID and resourceVersion preconditions: one that read its user again meanwhile stays), noting in
+// rec what it saw of each. It returns the ones that stay and when the earliest of them may go.
+func (r *Reconciler) prune(ctx context.Context, d *identityv1alpha1.OrgDirectory, rec *directoryMemory,
+	missing []*identityv1alpha1.OrgUser, now time.Time) (stay []*identityv1alpha1.OrgUser, next time.Duration, err error) {
+	if rec.missing == nil {
+		rec.missing = map[string]missingUser{}
+	}
 	for _, u := range missing {
-		decision := pruneDue(u, d.Spec.PruneAfter, now)
+		seen := rec.missing[u.Name].observe(u, now)
+		rec.missing[u.Name] = seen
+		decision := pruneDue(u, d.Spec.PruneAfter, seen, now)
 		if !decision.delete {
 			stay = append(stay, u)
 			if decision.wait > 0 && (next == 0 || decision.wait < next) {

@@ -29,9 +29,9 @@ type directoryMemory struct {
 	// failures counts the listings in a row that failed, the last at failedAt.
 	failures int
 	failedAt time.Time
-	// missing are the owned OrgUsers (name → UID) the last complete listing lacked: the only ones
-	// that may be pruned.
-	missing map[string]types.UID
+	// missing are the owned OrgUsers (by name) the last complete listing lacked: the only ones that
+	// may be pruned.
+	missing map[string]missingUser
 	// appliedTemplate is the template's metadata as the last complete listing applied it, so keys
 	// dropped from the template since are removed from the OrgUsers.
 	appliedTemplate *identityv1alpha1.OrgUserTemplateMetadata

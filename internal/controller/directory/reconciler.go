@@ -186,11 +186,11 @@ func (r *Reconciler) failed(ctx context.Context, d *identityv1alpha1.OrgDirector
 func (r *Reconciler) tend(ctx context.Context, d *identityv1alpha1.OrgDirectory, rec *directoryMemory, now time.Time,
 	untilListing time.Duration) (*identityv1alpha1.OrgDirectoryStatus, time.Duration, error) {
 	var candidates []*identityv1alpha1.OrgUser
-	for name, uid := range rec.missing {
+	for name, seen := range rec.missing {
 		u := &identityv1alpha1.OrgUser{}
 		err := r.Get(ctx, types.NamespacedName{Namespace: d.Namespace, Name: name}, u)
 		switch {
-		case apierrors.IsNotFound(err), err == nil && u.UID != uid:
+		case apierrors.IsNotFound(err), err == nil && u.UID != seen.uid:
 			delete(rec.missing, name) // gone, or replaced by an object the last listing did not judge
 		case err != nil:
 			return nil, 0, fmt.Errorf("get OrgUser %s/%s: %w", d.Namespace, name, err)
@@ -198,7 +198,7 @@ func (r *Reconciler) tend(ctx context.Context, d *identityv1alpha1.OrgDirectory,
 			candidates = append(candidates, u)
 		}
 	}
-	stay, nextPrune, err := r.prune(ctx, d, candidates, now)
+	stay, nextPrune, err := r.prune(ctx, d, rec, candidates, now)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -80,11 +79,6 @@ func ownedUserChanges() predicate.Predicate {
 		},
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
-}
-
-func readsNotFound(u *identityv1alpha1.OrgUser) bool {
-	ready := meta.FindStatusCondition(u.Status.Conditions, identityv1alpha1.ConditionReady)
-	return ready != nil && ready.Reason == identityv1alpha1.ReasonUserNotFound
 }
 
 func controllerUID(u *identityv1alpha1.OrgUser) string {
