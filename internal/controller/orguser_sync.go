@@ -171,22 +171,28 @@ func ceilSecond(t time.Time) time.Time {
 // that much sooner, so its data is never older than one interval. A forced refresh always asks the
 // upstream.
 //
-// An OrgUser of a directory (listInterval > 0) takes the directory's listing as its answer: one
-// listing cycle old (ListedAnswerLifetime), so that N users cost N / pageSize requests per
-// listInterval. Its own refresh still bounds that age when the directory lists less often than it
-// refreshes, or stops listing: at the end of its refresh window (refresh + 10%), with as much again
-// for reads that run late behind a queue of thousands (a read at the very end of its window would
-// otherwise just miss a listing of its own interval). After every complete listing the directory
-// asks the users whose answer is new to read at once, so a change shows at the listing that saw it
-// whatever the user's place in the interval; the others read the listing at their own refresh.
+// An OrgUser of a directory (listInterval > 0) takes the directory's listing as its answer, so that N
+// users cost N / pageSize requests per listInterval. When the directory lists at least as often as
+// the user refreshes, any answer of the last listing cycle serves (ListedAnswerLifetime): a listing
+// that takes long, or the thousands of OrgUsers a first listing creates, must not send them upstream
+// one by one while the next listing is on its way; once the directory stops listing, its answers
+// expire and the users read on their own. When it lists less often, the user's own refresh bounds
+// the age: the end of its refresh window (refresh + 10%), with as much again for reads that run late
+// behind a queue. After every complete listing the directory asks the users whose answer is new to
+// read at once, so a change shows at the listing that saw it whatever the user's place in the
+// interval; the others read the listing at their own refresh.
 func sharedAnswerMaxAge(refresh time.Duration, forced bool, listInterval time.Duration) time.Duration {
 	if forced {
 		return 0
 	}
 	maxAge := refresh / 4
 	if listInterval > 0 {
-		lateReads := 2 * time.Duration(jitterFraction*float64(refresh))
-		maxAge = max(maxAge, min(ListedAnswerLifetime(listInterval), refresh+lateReads))
+		lifetime := ListedAnswerLifetime(listInterval)
+		if listInterval > refresh {
+			lateReads := 2 * time.Duration(jitterFraction*float64(refresh))
+			lifetime = min(lifetime, refresh+lateReads)
+		}
+		maxAge = max(maxAge, lifetime)
 	}
 	return maxAge
 }

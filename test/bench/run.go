@@ -35,6 +35,12 @@ type bench struct {
 	// steady holds the upstream calls per minute of scenario 3, for the scenarios that compare
 	// against it; zero when scenario 3 did not run (they then use users per interval).
 	steady struct{ mixpeek, flashback float64 }
+	// firstListingEnd are the simulator's SCIM request counts when scenario 11's first sync ended,
+	// so the time up to its steady window is accounted for too.
+	firstListingEnd struct {
+		at         time.Time
+		scim, list int
+	}
 }
 
 // run runs the selected scenarios and prints the table; it returns the table for tests.

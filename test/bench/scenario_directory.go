@@ -114,7 +114,9 @@ func (b *bench) directoryFirstSync(ctx context.Context, floor time.Duration, flo
 	if err != nil {
 		return err
 	}
-	scimFirst, listFirst := b.e.sim.ProviderRequests(upstreamsim.ProviderSCIM)-scimBefore, b.e.sim.SCIMListRequests()-listBefore
+	b.firstListingEnd.at = time.Now()
+	b.firstListingEnd.scim, b.firstListingEnd.list = b.e.sim.ProviderRequests(upstreamsim.ProviderSCIM), b.e.sim.SCIMListRequests()
+	scimFirst, listFirst := b.firstListingEnd.scim-scimBefore, b.firstListingEnd.list-listBefore
 	b.progress("directory: %d of %d OrgUsers Ready with labels after %s, %d SCIM requests", pop.readyLabeled, n, seconds(took), scimFirst)
 
 	target := time.Duration(directoryTimeFactor * float64(floor))
@@ -162,6 +164,10 @@ func (b *bench) directorySteadyState(ctx context.Context) error {
 		return err
 	}
 	scimBefore, listBefore := b.e.sim.ProviderRequests(upstreamsim.ProviderSCIM), b.e.sim.SCIMListRequests()
+	between, listedBetween := scimBefore-b.firstListingEnd.scim, listBefore-b.firstListingEnd.list
+	b.table.note(name, "SCIM requests from the end of the first sync to the steady window (info)",
+		"%d in %s: %d listing pages, %d others (per-user reads)", between, seconds(time.Since(b.firstListingEnd.at)),
+		listedBetween, between-listedBetween)
 	modifiedBefore := b.users.modifiedEventsIn(directoryNamespace)
 	dirWritesBefore, err := b.directoryStatusWrites(ctx)
 	if err != nil {
