@@ -94,6 +94,14 @@ run: manifests generate fmt vet ## Run the manager against the cluster of the cu
 docker-build: ## Build the manager image (needs a Docker engine).
 	docker build --build-arg VERSION=$(VERSION) -t ${IMG} .
 
+IMAGE_TAR ?= bin/orgsync-controller.tar
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+.PHONY: image
+image: ## Build the manager image as an OCI tarball (IMAGE_TAR, tagged IMG) with no registry or container engine: ctr images import / kind load image-archive / docker load.
+	mkdir -p "$(dir $(IMAGE_TAR))"
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o "$(IMAGE_TAR).manager" cmd/main.go
+	go run ./hack/image --binary "$(IMAGE_TAR).manager" --ca-bundle "$(CA_BUNDLE)" --tag "$(IMG)" --out "$(IMAGE_TAR)"
+
 .PHONY: build-installer
 build-installer: manifests generate kustomize helm-chart-files ## Generate dist/install.yaml (CRDs, namespace, RBAC, Deployment, metrics Service) with image IMG; commit it.
 	mkdir -p dist
