@@ -156,4 +156,3 @@ func layerContents(o options) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
-
