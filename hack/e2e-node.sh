@@ -94,6 +94,18 @@ leftover_processes() {
   true
 }
 
+# The node's own leftovers, which `down` kills by PID: containerd's shims (they name its socket) and
+# whatever runs in the kubelet's cgroups (the containers).
+node_processes() {
+  local f p
+  for f in /proc/[0-9]*/cmdline; do
+    p=${f#/proc/}; p=${p%/cmdline}
+    if tr '\0' ' ' < "$f" 2>/dev/null | grep -q -- "-address $dir/containerd.sock"; then echo "$p"; fi
+  done
+  find /sys/fs/cgroup -path '*kubepods*' -name cgroup.procs 2>/dev/null | xargs -r cat 2>/dev/null
+  true
+}
+
 start() {
   local name=$1; shift
   "$@" < /dev/null > "$dir/logs/$name.log" 2>&1 &
@@ -343,6 +355,11 @@ up() {
   wait_for "node $node_name" 120 sh -c "'$bin/kubectl' --kubeconfig '$dir/admin.kubeconfig' get node $node_name \
     -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
   local t_ready; t_ready=$(date +%s.%N)
+  local f
+  for f in "$dir"/pids/*; do
+    kill -0 "$(cat "$f")" 2> /dev/null ||
+      die "$(basename "$f") exited during bring-up: $(tail -5 "$dir/logs/$(basename "$f").log")"
+  done
   # The controller-manager makes each namespace's default ServiceAccount; the first pods need it.
   wait_for "default ServiceAccount" 60 kubectl -n default get serviceaccount default
   awk -v n="$node_name" -v a="$t_ready" -v k="$t_kubelet" -v s="$t0" \
@@ -370,13 +387,9 @@ down() {
   # Whatever is left of the node (shims, containers) is killed by PID.
   local p n
   for n in 1 2 3; do
-    for p in $(leftover_processes | awk '{print $1}' | sort -u); do
-      [[ $p == "$holder" ]] && continue
-      for f in kube-apiserver etcd kube-controller-manager kube-scheduler; do
-        [[ -e $dir/pids/$f && $(cat "$dir/pids/$f") == "$p" ]] && continue 2
-      done
-      kill -KILL "$p" 2> /dev/null || true
-    done
+    p=$(node_processes | sort -u)
+    [[ -z $p ]] && break
+    kill -KILL $p 2> /dev/null || true
     sleep 0.5
   done
   stop_pid mount-namespace
