@@ -335,7 +335,8 @@ up() {
   done
   start mount-namespace unshare --mount --propagation private sleep infinity
   local holder; holder=$(cat "$dir/pids/mount-namespace")
-  wait_for "mount namespace" 10 test "$(readlink "/proc/$holder/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
+  own_mount_ns() { [[ "$(readlink "/proc/$1/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]]; }
+  wait_for "mount namespace" 10 own_mount_ns "$holder"
   nsenter -t "$holder" -m -- sh -c 'mount --make-rshared / && for d in "$@"; do mount -t tmpfs -o mode=0755 orgsync-e2e "$d"; done' \
     sh "${ns_dirs[@]}"
 
