@@ -297,6 +297,9 @@ up() {
   fi
   ip link set "$node_if" up
   ip addr add "$node_ip/32" dev "$node_if"
+  # The machine's own packets to a service leave from the node's address (which the pods can answer)
+  # and, for a service without endpoints, go nowhere instead of out of the default route.
+  ip route add "$svc_cidr" dev "$node_if" src "$node_ip"
   # Nothing the pods send is forwarded anywhere: they reach the node's address and the services
   # (DNAT to that address or to a pod), which are local delivery, never forwarding.
   iptables -w -I FORWARD 1 -i "$pod_bridge" ! -o "$pod_bridge" -j DROP

@@ -313,7 +313,7 @@ func token(t *testing.T, ctx context.Context, namespace, serviceAccount string) 
 func scrape(t *testing.T, url, bearer string, want int) string {
 	t.Helper()
 	httpClient := &http.Client{
-		Timeout:   10 * time.Second,
+		Timeout:   5 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // self-signed
 	}
 	defer httpClient.CloseIdleConnections()

@@ -197,6 +197,7 @@ func TestLeaderFailover(t *testing.T) {
 		names[p.Name] = true
 	}
 	leader := waitLeader(t, time.Minute, "one of the two replicas", func(pod string) bool { return names[pod] })
+	t.Logf("replicas %v; %s leads", names, leader)
 
 	watcher, err := k8s.Watch(ctx, &identityv1alpha1.OrgUserList{}, client.InNamespace(namespace),
 		&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: synced.ResourceVersion}})
