@@ -153,7 +153,7 @@ func demoUser(t *testing.T, email string) upstreamsim.DemoUser {
 	return upstreamsim.DemoUser{}
 }
 
-func createOrgUser(t *testing.T, namespace, name, key string) *identityv1alpha1.OrgUser {
+func createOrgUser(t *testing.T, namespace, name, key string) {
 	t.Helper()
 	refresh := metav1.Duration{Duration: time.Hour}
 	u := &identityv1alpha1.OrgUser{
@@ -167,7 +167,6 @@ func createOrgUser(t *testing.T, namespace, name, key string) *identityv1alpha1.
 	if err := k8s.Create(ctxFor(t, time.Minute), u); err != nil {
 		t.Fatalf("create OrgUser %s/%s: %v", namespace, name, err)
 	}
-	return u
 }
 
 // waitSynced waits until the manager has mirrored the user: Ready for the current generation, with
