@@ -185,7 +185,9 @@ func TestLeaderFailover(t *testing.T) {
 
 	kubectl(t, "-n", systemNamespace, "scale", "deployment", deploymentName, "--replicas=2")
 	t.Cleanup(func() {
-		_, _ = tool(kubectlBin, nil, "-n", systemNamespace, "scale", "deployment", deploymentName, "--replicas=1")
+		if _, err := tool(kubectlBin, nil, "-n", systemNamespace, "scale", "deployment", deploymentName, "--replicas=1"); err != nil {
+			t.Errorf("scale back to one replica: %v", err)
+		}
 	})
 	waitRollout(t, 2, 3*time.Minute)
 	synced := waitSynced(t, namespace, "bob", bob, 2*time.Minute)
@@ -272,6 +274,11 @@ func TestMetricsThroughService(t *testing.T) {
 		"--serviceaccount="+namespace+":scraper")
 	t.Cleanup(func() { _, _ = tool(kubectlBin, nil, "delete", "clusterrolebinding", "e2e-metrics-scraper") })
 
+	// Only the leader runs the controllers whose metrics are asserted below; with one replica the
+	// Service reaches the leader.
+	waitRollout(t, 1, 2*time.Minute)
+	waitLeader(t, time.Minute, "the manager", func(string) bool { return true })
+
 	svc := &corev1.Service{}
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: systemNamespace, Name: metricsService}, svc); err != nil {
 		t.Fatalf("get the metrics Service: %v", err)
@@ -281,7 +288,7 @@ func TestMetricsThroughService(t *testing.T) {
 	scrape(t, url, "", 401)
 	scrape(t, url, token(t, ctx, namespace, "stranger"), 403)
 	body := scrape(t, url, token(t, ctx, namespace, "scraper"), 200)
-	for _, metric := range []string{"controller_runtime_reconcile_total", "workqueue_depth"} {
+	for _, metric := range []string{"controller_runtime_reconcile_total", "rest_client_requests_total"} {
 		if !strings.Contains(body, metric) {
 			t.Errorf("the metrics lack %s", metric)
 		}
