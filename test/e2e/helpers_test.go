@@ -36,9 +36,11 @@ const (
 	systemNamespace = "orgsync-system"
 	deploymentName  = "orgsync-controller-manager"
 	metricsService  = "orgsync-controller-manager-metrics-service"
-	releaseName     = "orgsync"
-	secretName      = "upstream-token"
-	providerName    = "mixpeek"
+	// nodeName is the one node hack/e2e-node.sh registers.
+	nodeName     = "orgsync-e2e"
+	releaseName  = "orgsync"
+	secretName   = "upstream-token"
+	providerName = "mixpeek"
 )
 
 // installed is what the manager currently runs from: "", "install.yaml" or "chart".

@@ -208,16 +208,23 @@ func TestLeaderFailover(t *testing.T) {
 	}
 	defer watcher.Stop()
 
+	// With the node cordoned the ReplicaSet's replacement pod waits unscheduled, so the takeover is
+	// the standby's, as when the leader's node is lost.
+	kubectl(t, "cordon", nodeName)
+	t.Cleanup(func() {
+		if _, err := tool(kubectlBin, nil, "uncordon", nodeName); err != nil {
+			t.Errorf("uncordon: %v", err)
+		}
+	})
 	deleted := time.Now()
 	if err := k8s.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: systemNamespace, Name: leader}}); err != nil {
 		t.Fatalf("delete the leader pod %s: %v", leader, err)
 	}
 	next := waitLeader(t, 2*time.Minute, "another replica", func(pod string) bool { return pod != leader })
-	standby := "the standby"
 	if !names[next] {
-		standby = "the ReplicaSet's replacement pod"
+		t.Fatalf("%s took the lease, which is not the standby (replicas %v)", next, names)
 	}
-	t.Logf("%s (%s) took the lease %.1fs after leader %s was deleted", next, standby, time.Since(deleted).Seconds(), leader)
+	t.Logf("the standby %s took the lease %.1fs after leader %s was deleted", next, time.Since(deleted).Seconds(), leader)
 
 	value := forceRefresh(t, namespace, "bob")
 
