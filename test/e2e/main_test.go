@@ -98,7 +98,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 
-	toolHome, err = os.MkdirTemp("", "orgsync-e2e-home-")
+	// Inside the node's directory, which hack/e2e.sh removes even when this process is killed.
+	toolHome, err = os.MkdirTemp(os.Getenv("E2E_DIR"), "orgsync-e2e-home-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "temp dir: %v\n", err)
 		return 1
