@@ -54,6 +54,10 @@ test: manifests generate fmt vet k8s-binaries kustomize helm ## Run unit and env
 	KUBEBUILDER_ASSETS="$(K8S_BIN_DIR)" go test ./... -race -count=1 -timeout 30m -coverprofile cover.out
 
 BENCH_FLAGS ?=
+.PHONY: e2e
+e2e: k8s-binaries k8s-node-binaries helm ## Run the manager's image on a real single-node cluster (root; containerd, the kubelet, kube-proxy): install.yaml, the chart, leader failover, metrics, garbage collection.
+	K8S_BIN_DIR="$(K8S_BIN_DIR)" K8S_NODE_BIN_DIR="$(K8S_NODE_BIN_DIR)" HELM="$(HELM)" hack/e2e.sh
+
 .PHONY: bench
 bench: k8s-binaries ## Measure orgsync at scale: 10,000 OrgUsers, every scenario of docs/benchmarks.md (about half an hour on 2 cores); prints the table.
 	go run ./test/bench --assets "$(K8S_BIN_DIR)" $(BENCH_FLAGS)
@@ -93,6 +97,14 @@ run: manifests generate fmt vet ## Run the manager against the cluster of the cu
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a Docker engine).
 	docker build --build-arg VERSION=$(VERSION) -t ${IMG} .
+
+IMAGE_TAR ?= bin/orgsync-controller.tar
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+.PHONY: image
+image: ## Build the manager image as an OCI tarball (IMAGE_TAR, tagged IMG) with no registry or container engine: ctr images import / kind load image-archive / docker load.
+	mkdir -p "$(dir $(IMAGE_TAR))"
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o "$(IMAGE_TAR).manager" cmd/main.go
+	go run ./hack/image --binary "$(IMAGE_TAR).manager" --ca-bundle "$(CA_BUNDLE)" --tag "$(IMG)" --out "$(IMAGE_TAR)"
 
 .PHONY: build-installer
 build-installer: manifests generate kustomize helm-chart-files ## Generate dist/install.yaml (CRDs, namespace, RBAC, Deployment, metrics Service) with image IMG; commit it.
@@ -148,6 +160,7 @@ $(LOCALBIN):
 
 KUBECTL ?= kubectl
 K8S_BIN_DIR ?= $(LOCALBIN)/k8s
+K8S_NODE_BIN_DIR ?= $(K8S_BIN_DIR)
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
@@ -161,6 +174,10 @@ HELM_VERSION ?= v3.22.0
 .PHONY: k8s-binaries
 k8s-binaries: ## Build kube-apiserver, etcd and kubectl from the Go module proxy into bin/k8s (once).
 	K8S_BIN_DIR="$(K8S_BIN_DIR)" hack/build-k8s-binaries.sh
+
+.PHONY: k8s-node-binaries
+k8s-node-binaries: ## Build kubelet, kube-proxy, kube-scheduler and kube-controller-manager from the Go module proxy into bin/k8s (once), for make e2e.
+	K8S_NODE_BIN_DIR="$(K8S_NODE_BIN_DIR)" hack/build-k8s-node-binaries.sh
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen locally.

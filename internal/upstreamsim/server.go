@@ -72,9 +72,13 @@ type Server struct {
 
 // New returns an empty server: no users, no tokens, no faults. Its CA exists from the start, so
 // CABundle can be handed out before Start.
-func New() *Server {
+func New() *Server { return NewWithIPs() }
+
+// NewWithIPs is New with a serving certificate that also names ips, for a simulator that clients
+// reach at an address other than loopback (the e2e suite's pods reach it at the node's address).
+func NewWithIPs(ips ...net.IP) *Server {
 	return &Server{
-		authority:      newAuthority(),
+		authority:      newAuthority(ips...),
 		tokens:         map[string]tokenAccess{},
 		mixpeekUsers:   map[string]MixpeekUser{},
 		flashbackUsers: map[string]FlashbackUser{},
@@ -90,7 +94,8 @@ func New() *Server {
 // Start serves HTTPS on a free loopback port.
 func (s *Server) Start() error { return s.StartOn("127.0.0.1:0") }
 
-// StartOn serves HTTPS on addr. The serving certificate names 127.0.0.1, ::1 and localhost only.
+// StartOn serves HTTPS on addr. The serving certificate names 127.0.0.1, ::1 and localhost, and the
+// addresses given to NewWithIPs.
 func (s *Server) StartOn(addr string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -28,15 +28,15 @@ const certificateLifetime = 365 * 24 * time.Hour
 
 // newAuthority creates the CA and the serving certificate. It panics on failure because the only
 // possible cause is a broken crypto/rand or crypto library, which no caller could recover from.
-func newAuthority() *authority {
-	a, err := generateAuthority(time.Now())
+func newAuthority(extraIPs ...net.IP) *authority {
+	a, err := generateAuthority(time.Now(), extraIPs...)
 	if err != nil {
 		panic("upstreamsim: generate certificates: " + err.Error())
 	}
 	return a
 }
 
-func generateAuthority(now time.Time) (*authority, error) {
+func generateAuthority(now time.Time, extraIPs ...net.IP) (*authority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func generateAuthority(now time.Time) (*authority, error) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		IPAddresses:  append([]net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, extraIPs...),
 	}
 	servingDER, err := x509.CreateCertificate(rand.Reader, servingTemplate, caCert, &servingKey.PublicKey, caKey)
 	if err != nil {

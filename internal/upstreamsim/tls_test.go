@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,5 +93,28 @@ func TestStartTwiceFailsAndURLIsEmptyBeforeStart(t *testing.T) {
 	defer s.Close()
 	if err := s.Start(); err == nil {
 		t.Error("second Start succeeded, want an error")
+	}
+}
+
+// A simulator that clients reach at another address (the e2e suite's pods, at the node's address)
+// must present a certificate for that address, and still for loopback.
+func TestNewWithIPsNamesTheGivenAddresses(t *testing.T) {
+	extra := net.ParseIP("10.213.0.1")
+	s := NewWithIPs(extra)
+	leaf := s.authority.serving.Leaf
+	block, _ := pem.Decode(s.CABundle())
+	ca, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	for _, name := range []string{"10.213.0.1", "127.0.0.1", "localhost"} {
+		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: name, Roots: roots}); err != nil {
+			t.Errorf("serving certificate does not verify for %q: %v", name, err)
+		}
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: "10.213.0.2", Roots: roots}); err == nil {
+		t.Error("serving certificate verifies for 10.213.0.2, which was not given")
 	}
 }
