@@ -137,6 +137,10 @@ func TestDirectoryTemplateEditReachesEveryOrgUser(t *testing.T) {
 	envsuite.Must(t, suite.Client.Update(envsuite.Ctx(t), u))
 	envsuite.Must(t, suite.Client.Delete(envsuite.Ctx(t), &identityv1alpha1.OrgUser{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: deleted}}))
+	// The directory counts the deletion (it has seen it): the listing the edit below starts cannot
+	// then read the deleted OrgUser from a cache that lags behind, which would leave its re-creation
+	// to the listing after, an interval away.
+	waitForDirectory(t, ns, d.Name, listedAs(4, 3, 0))
 
 	generation := editDirectory(t, ns, d.Name, func(d *identityv1alpha1.OrgDirectory) {
 		d.Spec.UserTemplate.Metadata.Labels = map[string]string{"team": "b", "new": "y"}
