@@ -106,7 +106,7 @@ func (r *OrgUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		handledRequest: pendingReconcileRequest(user),
 		att:            att,
 	})
-	return r.carryOut(ctx, user, att, d)
+	return r.carryOut(ctx, user, att, d, rec)
 }
 
 // readDue reports whether this reconcile should read the user upstream: this process has not seen it,
@@ -126,8 +126,10 @@ func (r *OrgUserReconciler) readDue(user *identityv1alpha1.OrgUser, rec userReco
 }
 
 // carryOut writes what decide decided: the status (with events from the difference), then the labels,
-// and records the schedule in memory before either, so a failed write is retried without a new read.
-func (r *OrgUserReconciler) carryOut(ctx context.Context, user *identityv1alpha1.OrgUser, att attempt, d decision) (ctrl.Result, error) {
+// and records the schedule in memory before either, so a failed label write is retried without a new
+// read. before is the user's record as this reconcile found it.
+func (r *OrgUserReconciler) carryOut(ctx context.Context, user *identityv1alpha1.OrgUser, att attempt, d decision,
+	before userRecord) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
 	r.memory.set(user, d.record)
 	result := ctrl.Result{RequeueAfter: d.requeue}
@@ -137,8 +139,13 @@ func (r *OrgUserReconciler) carryOut(ctx context.Context, user *identityv1alpha1
 	if d.status != nil {
 		prev := user.Status.DeepCopy()
 		if err := r.patchStatus(ctx, user, d.status); err != nil {
-			// Nothing was written: the retry reads the user again.
-			r.memory.update(user, func(rec *userRecord) { rec.readAt = r.now() })
+			// Nothing was written: the retry reads the user again, as if this read had not happened. A
+			// first read stays the first (it places the user's later reads at its phase), and a failure
+			// nobody saw does not lengthen the backoff.
+			r.memory.update(user, func(rec *userRecord) {
+				rec.readAt = r.now()
+				rec.lastSuccess, rec.failures = before.lastSuccess, before.failures
+			})
 			if apierrors.IsConflict(err) {
 				// Our cached copy was stale; look again once the cache has caught up.
 				return ctrl.Result{RequeueAfter: time.Second}, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -176,5 +177,40 @@ func TestMissingLabelsAreMendedWithoutAnUpstreamCall(t *testing.T) {
 	}
 	if n := h.upstream.callCount(); n != 0 {
 		t.Errorf("mending labels called upstream %d times, want 0", n)
+	}
+}
+
+// A user's first read places its later reads at its phase, so users created together are spread over
+// the interval. A first status write that conflicted writes nothing, and the read that retries it is
+// still the first one written: it must take the same place, not one interval after a read nobody saw.
+func TestConflictedFirstWriteKeepsTheUsersPlaceInTheInterval(t *testing.T) {
+	// Half an interval before the user's phase, where a first read and any other read differ most.
+	phase := time.Duration(phaseHash("prov-uid/a@example.com") % uint64(time.Hour))
+	now := time.Now().Truncate(time.Hour).Add((phase + 30*time.Minute) % time.Hour)
+	first := func(conflicts int32) time.Duration {
+		h := newScaleHarness(t, orgUser("a", "a@example.com", identityv1alpha1.OrgUserStatus{}))
+		h.r.Now = func() time.Time { return now }
+		var left atomic.Int32
+		left.Store(conflicts)
+		h.r.Client = interceptor.NewClient(h.k8s.(client.WithWatch), interceptor.Funcs{
+			SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+				if left.Add(-1) >= 0 {
+					return apierrors.NewConflict(identityv1alpha1.GroupVersion.WithResource("orgusers").GroupResource(), obj.GetName(), errors.New("injected"))
+				}
+				return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+			},
+		})
+		res := h.reconcile(t, "a")
+		for range conflicts {
+			res = h.reconcile(t, "a")
+		}
+		if s := getUser(t, h).Status; s.ObservedGeneration != 1 {
+			t.Fatalf("status after %d conflicts and a retry = %+v, want it written", conflicts, s)
+		}
+		return res.RequeueAfter
+	}
+	alone, retried := first(0), first(1)
+	if retried != alone {
+		t.Errorf("after a conflicted first write the next read comes in %s, want %s as without the conflict (its phase)", retried, alone)
 	}
 }
