@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -65,5 +66,22 @@ func TestBusiestWindowFindsTheBurst(t *testing.T) {
 	}
 	if want := float64(800) / 60 * 10; mean < want*0.99 || mean > want*1.01 {
 		t.Errorf("mean per 10 s = %.2f, want %.2f", mean, want)
+	}
+}
+
+func TestSeriesCountsEachWindow(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := &sampler{}
+	total := 0
+	for i := range 31 {
+		s.samples = append(s.samples, callSample{at: start.Add(time.Duration(i) * time.Second), mixpeek: total})
+		total += 10
+		if i == 14 {
+			total += 200
+		}
+	}
+	got := s.series(start, start.Add(30*time.Second), 10*time.Second)
+	if want := []int{100, 300, 100}; !slices.Equal(got, want) {
+		t.Errorf("series = %v, want %v (the burst in the second window)", got, want)
 	}
 }

@@ -92,3 +92,28 @@ func (s *sampler) busiest(from, to time.Time, width time.Duration) (peak int, me
 	mean = float64(last.total()-first.total()) / last.at.Sub(first.at).Seconds() * width.Seconds()
 	return peak, mean
 }
+
+// series returns the calls in each consecutive window of length width from from, up to to, as the
+// samples nearest each window's edges count them: where a busiest window sits in the interval.
+func (s *sampler) series(from, to time.Time, width time.Duration) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at := func(t time.Time) (int, bool) {
+		for _, sample := range s.samples {
+			if !sample.at.Before(t) {
+				return sample.total(), true
+			}
+		}
+		return 0, false
+	}
+	var counts []int
+	for edge := from; !edge.Add(width).After(to); edge = edge.Add(width) {
+		start, ok1 := at(edge)
+		end, ok2 := at(edge.Add(width))
+		if !ok1 || !ok2 {
+			break
+		}
+		counts = append(counts, end-start)
+	}
+	return counts
+}

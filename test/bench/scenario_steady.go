@@ -44,6 +44,8 @@ func (b *bench) steadyState(ctx context.Context) error {
 	peak, mean := b.calls.busiest(before.at, after.at, 10*time.Second)
 	b.table.add(name, "busiest 10 s ≤ 1.5 × mean", float64(peak) <= 1.5*mean,
 		"busiest %d calls, mean %.0f (%s ×)", peak, mean, ratio(float64(peak), mean))
+	b.table.note(name, "calls in each 10 s of the window (info)",
+		"%v", b.calls.series(before.at, after.at, 10*time.Second))
 
 	const providers = 2
 	bound := providers * int(math.Ceil(after.at.Sub(before.at).Seconds()/cfg.secretPoll.Seconds()))
