@@ -125,6 +125,10 @@ func (r *OrgUserReconciler) readDue(user *identityv1alpha1.OrgUser, rec userReco
 	}
 }
 
+// timedReadPriority is the work queue priority of a user's next scheduled reconcile: the default,
+// above the start-up list's low priority.
+const timedReadPriority = 0
+
 // carryOut writes what decide decided: the status (with events from the difference), then the labels,
 // and records the schedule in memory before either, so a failed label write is retried without a new
 // read. before is the user's record as this reconcile found it.
@@ -133,6 +137,14 @@ func (r *OrgUserReconciler) carryOut(ctx context.Context, user *identityv1alpha1
 	log := ctrl.LoggerFrom(ctx)
 	r.memory.set(user, d.record)
 	result := ctrl.Result{RequeueAfter: d.requeue}
+	if d.requeue > 0 {
+		// A timed read keeps its time: the priority queue would otherwise keep the low priority of the
+		// start-up list's event, and every read due during a first sync of thousands of users would
+		// wait behind the whole backlog, then run together and stay bunched (each later read is one
+		// interval ±10% after the last).
+		priority := timedReadPriority
+		result.Priority = &priority
+	}
 	if att.deferred > 0 {
 		log.V(2).Info("Lookup deferred; nothing sent", "delay", att.deferred, "cause", att.deferredCause)
 	}

@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	identityv1alpha1 "github.com/orgsync/orgsync/api/v1alpha1"
 	"github.com/orgsync/orgsync/internal/provider"
@@ -212,5 +213,20 @@ func TestConflictedFirstWriteKeepsTheUsersPlaceInTheInterval(t *testing.T) {
 	alone, retried := first(0), first(1)
 	if retried != alone {
 		t.Errorf("after a conflicted first write the next read comes in %s, want %s as without the conflict (its phase)", retried, alone)
+	}
+}
+
+// The start-up list reaches the queue at low priority, and a requeue keeps the priority of the item it
+// came from unless the result names one. A user's scheduled read must not inherit it: during a first
+// sync of thousands of users every read due meanwhile would wait behind the whole backlog, then run
+// together at its end, and the users' refreshes would stay bunched for many intervals.
+func TestScheduledReadIsNotQueuedBehindTheStartupBacklog(t *testing.T) {
+	h := newScaleHarness(t, orgUser("a", "a@example.com", identityv1alpha1.OrgUserStatus{}))
+	res := h.reconcile(t, "a")
+	if res.RequeueAfter <= 0 {
+		t.Fatalf("first read schedules nothing: %+v", res)
+	}
+	if res.Priority == nil || *res.Priority <= handler.LowPriority {
+		t.Errorf("the next read is queued with priority %v, want above the start-up list's %d", res.Priority, handler.LowPriority)
 	}
 }
