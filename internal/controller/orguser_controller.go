@@ -142,8 +142,7 @@ func (r *OrgUserReconciler) carryOut(ctx context.Context, user *identityv1alpha1
 		// start-up list's event, and every read due during a first sync of thousands of users would
 		// wait behind the whole backlog, then run together and stay bunched (each later read is one
 		// interval ±10% after the last).
-		priority := timedReadPriority
-		result.Priority = &priority
+		result.Priority = ptr(timedReadPriority)
 	}
 	if att.deferred > 0 {
 		log.V(2).Info("Lookup deferred; nothing sent", "delay", att.deferred, "cause", att.deferredCause)

@@ -48,14 +48,7 @@ func viewClusterOrgProvider(p *identityv1alpha1.ClusterOrgProvider) providerObje
 // ownCopy is a deep copy of p to write to: a provider the Connector resolved is the cache's own
 // object, shared with every reader.
 func (p providerObject) ownCopy() (providerObject, bool) {
-	switch o := p.obj.DeepCopyObject().(type) {
-	case *identityv1alpha1.OrgProvider:
-		return viewOrgProvider(o), true
-	case *identityv1alpha1.ClusterOrgProvider:
-		return viewClusterOrgProvider(o), true
-	default:
-		return providerObject{}, false
-	}
+	return viewOf(p.obj.DeepCopyObject())
 }
 
 // displayName names the object in messages: "OrgProvider team-a/mixpeek-prod".
